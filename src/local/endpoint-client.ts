@@ -1,0 +1,100 @@
+/**
+ * Talking to a driver's local endpoint (docs/local-protocol.md) from another
+ * process: requests answered by promises (matched by `id`), pushes as an
+ * Observable. `msinet` is built on it; so can any Node program.
+ */
+import { once } from 'node:events';
+import { createConnection, type Socket } from 'node:net';
+import { Observable, Subject } from 'rxjs';
+import { splitLines } from './lines.js';
+import type { Op, Push, Reply } from './protocol.js';
+
+/** Nothing answers on the path: no driver runs there. */
+export class NoDriverError extends Error {
+  override name = 'NoDriverError';
+  constructor(readonly path: string) {
+    super(`no msInetDriver is running on ${path}`);
+  }
+}
+
+export interface EndpointClient {
+  /** Sends one request; resolves with its reply (ok or not); rejects if the connection ends first. */
+  request(op: Op, fields?: Record<string, unknown>): Promise<Reply>;
+  /** Resolves when what was written has gone to the socket: await it between many requests. */
+  flushed(): Promise<void>;
+  /** Deliveries and client-list changes; completes when the connection ends. */
+  readonly pushes$: Observable<Push>;
+  /** Resolves when the connection ends, whoever ends it. */
+  readonly ended: Promise<void>;
+  close(): void;
+}
+
+export function connectEndpoint(path: string): Promise<EndpointClient> {
+  return new Promise((resolvePromise, reject) => {
+    const socket = createConnection(path);
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      const absent = ['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ENOTDIR', 'EACCES'].includes(error.code ?? '');
+      reject(absent ? new NoDriverError(path) : error);
+    });
+    socket.once('connect', () => resolvePromise(wrap(socket)));
+  });
+}
+
+function wrap(socket: Socket): EndpointClient {
+  const pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
+  const pushes = new Subject<Push>();
+  let nextId = 1;
+
+  const data$ = new Observable<Buffer>((subscriber) => {
+    socket.on('data', (chunk: Buffer) => subscriber.next(chunk));
+    socket.on('close', () => subscriber.complete());
+  });
+  // A driver answers in bounded lines; a peer that does not is not one.
+  data$.pipe(splitLines()).subscribe((line) => {
+    if (!line.ok) return socket.destroy();
+    let message: unknown;
+    try {
+      message = JSON.parse(line.value);
+    } catch {
+      return;
+    }
+    if (typeof message !== 'object' || message === null) return;
+    const fields = message as Record<string, unknown>;
+    if ('push' in fields) return pushes.next(fields as unknown as Push);
+    const id = fields['id'];
+    const waiter = typeof id === 'number' ? pending.get(id) : undefined;
+    if (waiter) {
+      pending.delete(id as number);
+      waiter.resolve(fields as unknown as Reply);
+    }
+  });
+
+  socket.on('error', () => undefined); // 'close' follows
+  const ended = new Promise<void>((done) =>
+    socket.once('close', () => {
+      for (const waiter of pending.values()) waiter.reject(new Error('the driver closed the connection'));
+      pending.clear();
+      pushes.complete();
+      done();
+    }),
+  );
+
+  return {
+    request(op, fields = {}) {
+      const id = nextId++;
+      return new Promise<Reply>((resolve, reject) => {
+        if (socket.destroyed) return reject(new Error('the connection to the driver is closed'));
+        pending.set(id, { resolve, reject });
+        socket.write(`${JSON.stringify({ ...fields, op, id })}\n`);
+      });
+    },
+    async flushed() {
+      if (socket.writableNeedDrain) await Promise.race([once(socket, 'drain'), ended]);
+    },
+    pushes$: pushes.asObservable(),
+    ended,
+    close: () => {
+      socket.end();
+    },
+  };
+}

@@ -1,0 +1,308 @@
+/**
+ * The hub: the client registry (model/registry.ts) folded with `scan`, plus
+ * the routing of events between clients at their dates. The driver (and the
+ * local endpoint) use it; it owns no socket and reads time only from the
+ * injected scheduler.
+ *
+ *   local send ──▶ hold until event.date (scheduler) ──▶ route by connection ─┬─▶ local events$
+ *                                                                              └─▶ outbound$ (to remotes)
+ *   deliver(remote, e) (already timed by the driver) ──▶ route by connection ──┘
+ *
+ * Routing reads the connections at the moment an event is dispatched, as
+ * MidiShare does: connecting after a dated send still catches the event.
+ */
+import {
+  BehaviorSubject,
+  concat,
+  defer,
+  distinctUntilChanged,
+  filter,
+  from,
+  ignoreElements,
+  map,
+  mergeMap,
+  observeOn,
+  of,
+  queueScheduler,
+  scan,
+  startWith,
+  Subject,
+  take,
+  takeUntil,
+  tap,
+  timer,
+  finalize,
+  asyncScheduler,
+  type Observable,
+  type ObservableInput,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
+import type { MidiEvent } from '../model/event.js';
+import {
+  clientByRef,
+  destinations,
+  initialRegistry,
+  localCount,
+  reduce,
+  type Client,
+  type ClientId,
+  type Follow,
+  type RegistryAction,
+  type RegistryState,
+  type Step,
+} from '../model/registry.js';
+import { fail, ok, type Result } from '../model/result.js';
+
+/** An event as a local client receives it: `time` on the driver's clock (ms), `from` the sender's name. */
+export interface Delivery {
+  readonly time: number;
+  readonly from: string;
+  readonly event: MidiEvent;
+}
+
+/** An event a client sent to a remote station's client, at its date. */
+export interface Outbound {
+  readonly remote: number;
+  readonly event: MidiEvent;
+}
+
+export interface LocalClient {
+  readonly ref: number;
+  readonly name: string;
+  /**
+   * Sends at `event.date` (now when absent or past; the event goes out dated
+   * with the moment it is dispatched). Fails when the client is closed or
+   * holds too many future-dated events.
+   */
+  send(event: MidiEvent): Result<void>;
+  /** What the client receives; completes when it closes. Hot: subscribe before events arrive. */
+  readonly events$: Observable<Delivery>;
+  /** Emits once, then completes, when everything sent so far has left the host (held events, then the driver's hook). */
+  drained(): Observable<void>;
+  /** Closes the client: its connections are dropped, its held events are dropped. Idempotent. */
+  close(): void;
+}
+
+export interface OpenOptions {
+  follow?: Follow;
+  transient?: boolean;
+}
+
+export interface HubOptions {
+  /** The driver's own client name (config.ts `driverClientName`). */
+  driverName: string;
+  /** Time for dates and delays; default asyncScheduler. */
+  scheduler?: SchedulerLike;
+  /**
+   * Tells when everything handed to `outbound$` so far for these remotes has
+   * left the host (grouping buffers flushed, sockets written): emits or
+   * completes then. Default: at once.
+   */
+  drained?: (remotes: readonly number[]) => ObservableInput<unknown>;
+  /** Bound on future-dated events one client may hold (SPEC §10). Default 65,536. */
+  maxHeldPerClient?: number;
+}
+
+export interface Hub {
+  /** The registry now, then after each change. */
+  readonly state$: Observable<RegistryState>;
+  /** The client list now, then after each change. */
+  readonly clients$: Observable<readonly Client[]>;
+  /** Local clients open now, then after each change: the driver sleeps at 0 (SPEC §6). */
+  readonly localCount$: Observable<number>;
+  /** Events sent to remote clients, at their dates. Hot: subscribe before opening clients. */
+  readonly outbound$: Observable<Outbound>;
+  /** The registry as it is now (for queries). */
+  snapshot(): RegistryState;
+  openLocal(name: string, options?: OpenOptions): Result<LocalClient>;
+  /** Adds a remote station's client; answers it (its name is made unique among stations). */
+  addRemote(name: string, address?: string): Result<Client>;
+  removeRemote(ref: number): Result<void>;
+  connect(src: ClientId, dst: ClientId): Result<void>;
+  disconnect(src: ClientId, dst: ClientId): Result<void>;
+  /**
+   * An event from a remote, already timed by the driver: to every client
+   * connected from that remote, now (dated now).
+   */
+  deliver(fromRemote: number, event: MidiEvent): void;
+  /** Closes every local client and completes the streams. */
+  dispose(): void;
+}
+
+interface Sent {
+  readonly from: number;
+  readonly event: MidiEvent;
+}
+
+interface Request {
+  readonly action: RegistryAction;
+  readonly reply: (outcome: Result<Step>) => void;
+}
+
+/** What the hub keeps per open local client: its inbox, its held count, where its events went. */
+interface Session {
+  readonly inbox: Subject<Delivery>;
+  readonly closed: Subject<void>;
+  held: number;
+  readonly sentTo: Set<number>;
+}
+
+export const DEFAULT_MAX_HELD = 65_536;
+
+export function createHub(options: HubOptions): Hub {
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const maxHeld = options.maxHeldPerClient ?? DEFAULT_MAX_HELD;
+  const drainedHook = options.drained ?? (() => of(undefined));
+
+  const requests = new Subject<Request>();
+  const sent = new Subject<Sent>();
+  const outbound = new Subject<Outbound>();
+  const heldChanged = new Subject<void>();
+  const sessions = new Map<number, Session>();
+  const initial = initialRegistry(options.driverName);
+  const state = new BehaviorSubject<RegistryState>(initial);
+  // The fold's latest state, read synchronously by routing and queries.
+  let current = initial;
+
+  const subscriptions: Subscription[] = [
+    requests
+      .pipe(
+        scan(
+          (acc, { action, reply }) => {
+            const outcome = reduce(acc.state, action);
+            return { state: outcome.ok ? outcome.value.state : acc.state, outcome, reply };
+          },
+          { state: initial } as { state: RegistryState; outcome?: Result<Step>; reply?: Request['reply'] },
+        ),
+        tap(({ state: next, outcome, reply }) => {
+          current = next;
+          if (outcome && reply) reply(outcome);
+        }),
+        map(({ state: next }) => next),
+        distinctUntilChanged(),
+        // A subscriber that changes the registry while it is told of a change
+        // must not make others see the states out of order: queue the news.
+        observeOn(queueScheduler),
+      )
+      .subscribe(state),
+    sent
+      .pipe(
+        mergeMap(({ from: ref, event }) => {
+          const session = sessions.get(ref);
+          if (!session) return [];
+          const wait = (event.date ?? 0) - scheduler.now();
+          const held$ = wait > 0 ? timer(wait, scheduler) : of(0);
+          return held$.pipe(
+            map(() => ({ from: ref, event: { ...event, date: scheduler.now() } })),
+            takeUntil(session.closed),
+            finalize(() => {
+              session.held -= 1;
+              heldChanged.next();
+            }),
+          );
+        }),
+      )
+      .subscribe(({ from: ref, event }) => route(ref, event)),
+  ];
+
+  function dispatch(action: RegistryAction): Result<Step> {
+    let outcome: Result<Step> = fail('the hub is closed');
+    requests.next({ action, reply: (r) => (outcome = r) });
+    return outcome;
+  }
+
+  /** Hands an event, dated with the moment of its dispatch, to every client connected from `src`. */
+  function route(src: number, event: MidiEvent & { date: number }): void {
+    const sender = clientByRef(current, src);
+    if (!sender) return;
+    const delivery: Delivery = { time: event.date, from: sender.name, event };
+    for (const dst of destinations(current, src)) {
+      const target = clientByRef(current, dst);
+      if (target?.kind === 'local') sessions.get(dst)?.inbox.next(delivery);
+      else if (target?.kind === 'remote') {
+        sessions.get(src)?.sentTo.add(dst);
+        outbound.next({ remote: dst, event });
+      }
+    }
+  }
+
+  function openLocal(name: string, open: OpenOptions = {}): Result<LocalClient> {
+    const step = dispatch({ type: 'openLocal', name, ...open });
+    if (!step.ok) return step;
+    const client = step.value.client as Client;
+    const ref = client.ref;
+    const session: Session = { inbox: new Subject(), closed: new Subject(), held: 0, sentTo: new Set() };
+    sessions.set(ref, session);
+
+    const close = (): void => {
+      if (sessions.get(ref) !== session) return;
+      session.closed.next();
+      session.closed.complete();
+      sessions.delete(ref);
+      dispatch({ type: 'closeLocal', ref });
+      session.inbox.complete();
+      heldChanged.next();
+    };
+    const send = (event: MidiEvent): Result<void> => {
+      if (sessions.get(ref) !== session) return fail(`${name} is closed`);
+      if (session.held >= maxHeld) return fail(`${name} holds ${maxHeld} events for later dates already`);
+      session.held += 1;
+      sent.next({ from: ref, event });
+      return ok(undefined);
+    };
+    const drained = (): Observable<void> =>
+      defer(() =>
+        heldChanged.pipe(
+          startWith(undefined),
+          filter(() => session.held <= 0),
+          take(1),
+          mergeMap(() =>
+            concat(from(drainedHook([...session.sentTo])).pipe(take(1), ignoreElements()), of(undefined)),
+          ),
+        ),
+      );
+    return ok({ ref, name: client.name, send, events$: session.inbox.asObservable(), drained, close });
+  }
+
+  function unit(outcome: Result<Step>): Result<void> {
+    return outcome.ok ? ok(undefined) : outcome;
+  }
+
+  return {
+    state$: state.asObservable(),
+    clients$: state.pipe(
+      map((s) => s.clients),
+      distinctUntilChanged(),
+    ),
+    localCount$: state.pipe(map(localCount), distinctUntilChanged()),
+    outbound$: outbound.asObservable(),
+    snapshot: () => current,
+    openLocal,
+    addRemote(name, address) {
+      const step = dispatch({ type: 'addRemote', name, ...(address !== undefined ? { address } : {}) });
+      return step.ok ? ok(step.value.client as Client) : step;
+    },
+    removeRemote: (ref) => unit(dispatch({ type: 'removeRemote', ref })),
+    connect: (src, dst) => unit(dispatch({ type: 'connect', src, dst })),
+    disconnect: (src, dst) => unit(dispatch({ type: 'disconnect', src, dst })),
+    deliver(fromRemote, event) {
+      if (clientByRef(current, fromRemote)?.kind === 'remote') {
+        route(fromRemote, { ...event, date: scheduler.now() });
+      }
+    },
+    dispose() {
+      for (const session of [...sessions.values()]) {
+        session.closed.next();
+        session.closed.complete();
+        session.inbox.complete();
+      }
+      sessions.clear();
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      requests.complete();
+      outbound.complete();
+      heldChanged.complete();
+      state.complete();
+    },
+  };
+}

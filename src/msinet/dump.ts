@@ -1,0 +1,67 @@
+/**
+ * `msinet dump [--from <name>] [--json]` (SPEC §2): open a transient local
+ * client connected from <name> — or from every remote, present and future —
+ * and print each delivery on one line until a signal stops it (exit 0). The
+ * end of stdin is not a stop; the driver going away is an error (exit 1).
+ */
+import { ReplaySubject, filter } from 'rxjs';
+import { parseEvent } from '../model/event-json.js';
+import { describeEvent } from '../model/event-text.js';
+import type { ClientJson, DeliveryPush } from '../local/protocol.js';
+import type { Command } from './args.js';
+import { ask, reachDriver } from './driver-connection.js';
+import type { Io } from './io.js';
+import { clientAppears, clientLists, WAKE_PATIENCE_MS } from './wait-for-client.js';
+
+type DumpCommand = Extract<Command, { kind: 'dump' }>;
+
+export async function runDump(
+  socket: string,
+  command: DumpCommand,
+  io: Io,
+  stop: Promise<void>,
+): Promise<number> {
+  const driver = await reachDriver(socket);
+  try {
+    const print = command.json ? jsonLine : readableLine;
+    const stdoutClosed = new Promise<void>((done) => io.stdout.once('error', () => done()));
+    driver.pushes$
+      .pipe(filter((push): push is DeliveryPush => push.push === 'delivery'))
+      .subscribe((delivery) => io.stdout.write(`${print(delivery)}\n`));
+    const lists = new ReplaySubject<ClientJson[]>(1);
+    clientLists(driver.pushes$).subscribe(lists);
+
+    const source = command.from === undefined ? { fromRemotes: true } : { from: command.from };
+    const opened = await ask(driver, 'open', { name: command.name, transient: true, ...source });
+    if (command.from !== undefined) {
+      const patience = opened['woke'] === true ? WAKE_PATIENCE_MS : 0;
+      if (!(await clientAppears(lists, command.from, patience))) {
+        io.stderr.write(`msinet: no client named '${command.from}' yet; listening for it\n`);
+      }
+    }
+
+    const ended = driver.ended.then(() => 'ended' as const);
+    const outcome = await Promise.race([
+      stop.then(() => 'stopped' as const),
+      stdoutClosed.then(() => 'stopped' as const),
+      ended,
+    ]);
+    if (outcome === 'ended') {
+      io.stderr.write('msinet: the driver closed the connection\n');
+      return 1;
+    }
+    return 0;
+  } finally {
+    driver.close();
+  }
+}
+
+function jsonLine({ time, from, event }: DeliveryPush): string {
+  return JSON.stringify({ time, from, event });
+}
+
+/** `1234 ms  hostA  keyOn C4 (60) vel 100 (chan 0, port 0)`: the date is the time, shown once. */
+function readableLine({ time, from, event }: DeliveryPush): string {
+  const parsed = parseEvent({ ...event, date: undefined });
+  return `${time} ms  ${from}  ${parsed.ok ? describeEvent(parsed.value) : JSON.stringify(event)}`;
+}

@@ -1,0 +1,95 @@
+/**
+ * `msinet send --to <name> [--json] [event…]` (SPEC §2): open a transient
+ * local client, connect it to <name>, send the events — from the command
+ * line, or one JSON event per line of stdin as each line is read — wait
+ * until they have left the host, exit 0. Exit 1 when an event is refused
+ * (after sending the others) or <name> is unknown.
+ */
+import { createInterface } from 'node:readline';
+import { ReplaySubject } from 'rxjs';
+import { eventToJson, parseEvent } from '../model/event-json.js';
+import { parseEventText } from '../model/event-text.js';
+import type { MidiEvent } from '../model/event.js';
+import type { ClientJson, Reply } from '../local/protocol.js';
+import type { Command } from './args.js';
+import { ask, CommandError, reachDriver } from './driver-connection.js';
+import type { Io } from './io.js';
+import { clientAppears, clientLists, WAKE_PATIENCE_MS } from './wait-for-client.js';
+
+type SendCommand = Extract<Command, { kind: 'send' }>;
+
+export async function runSend(socket: string, command: SendCommand, io: Io): Promise<number> {
+  const events = command.events.map((text) => {
+    const parsed = parseEventText(text);
+    if (!parsed.ok) throw new CommandError(`'${text}': ${parsed.reason}`);
+    return parsed.value;
+  });
+
+  const driver = await reachDriver(socket);
+  try {
+    const lists = new ReplaySubject<ClientJson[]>(1);
+    clientLists(driver.pushes$).subscribe(lists);
+    const opened = await ask(driver, 'open', { name: command.name, transient: true });
+    const patience = opened['woke'] === true ? WAKE_PATIENCE_MS : 0;
+    if (!(await clientAppears(lists, command.to, patience))) {
+      throw new CommandError(`no client named '${command.to}' (msinet clients lists them)`);
+    }
+    await ask(driver, 'connect', { src: opened['ref'], dst: command.to });
+
+    let refused = 0;
+    const report = (where: string, reply: Reply): void => {
+      if (reply.ok) return;
+      refused += 1;
+      io.stderr.write(`msinet: ${where}: ${reply.error}\n`);
+    };
+    if (events.length > 0) {
+      report('events', await driver.request('send', { events: events.map(eventToJson) }));
+    }
+    if (command.json) {
+      const send = (line: number, event: Record<string, unknown>): Promise<void> =>
+        driver.request('send', { event }).then((reply) => report(`line ${line}`, reply));
+      // Not `refused += await …`: that would add to the count read before the replies came.
+      const unreadable = await sendStdin(io, send, () => driver.flushed());
+      refused += unreadable;
+    }
+    await ask(driver, 'drain');
+    return refused === 0 ? 0 : 1;
+  } finally {
+    driver.close();
+  }
+}
+
+/** Sends each stdin line as it is read; answers how many lines were not events. */
+async function sendStdin(
+  io: Io,
+  send: (line: number, event: Record<string, unknown>) => Promise<void>,
+  flushed: () => Promise<void>,
+): Promise<number> {
+  const replies: Promise<void>[] = [];
+  let bad = 0;
+  let lineNumber = 0;
+  for await (const line of createInterface({ input: io.stdin, crlfDelay: Infinity })) {
+    lineNumber += 1;
+    if (line.trim() === '') continue;
+    const event = parseLine(line);
+    if (!event.ok) {
+      bad += 1;
+      io.stderr.write(`msinet: line ${lineNumber}: ${event.reason}\n`);
+      continue;
+    }
+    replies.push(send(lineNumber, eventToJson(event.value)));
+    await flushed();
+  }
+  await Promise.all(replies);
+  return bad;
+}
+
+function parseLine(line: string): { ok: true; value: MidiEvent } | { ok: false; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch (error) {
+    return { ok: false, reason: `not JSON: ${(error as Error).message}` };
+  }
+  return parseEvent(json);
+}

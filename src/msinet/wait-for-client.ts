@@ -1,0 +1,42 @@
+/**
+ * Waiting for a client to be listed. A driver that was asleep knows no
+ * remote stations until it has woken and heard them (about a second on a
+ * LAN, SPEC §6), so a tool that just woke it gives a named station a moment
+ * to appear before calling the name unknown.
+ */
+import { filter, firstValueFrom, map, timeout, type Observable } from 'rxjs';
+import type { ClientJson, Push } from '../local/protocol.js';
+
+/** How long a tool that woke the driver waits for a station to appear. */
+export const WAKE_PATIENCE_MS = 3000;
+
+export function designates(id: string, client: ClientJson): boolean {
+  return client.name === id || (/^\d{1,9}$/.test(id) && client.ref === Number(id));
+}
+
+/** The client lists the driver pushes (one at once after `open`, then on each change). */
+export function clientLists(pushes$: Observable<Push>): Observable<ClientJson[]> {
+  return pushes$.pipe(
+    filter((push) => push.push === 'clients'),
+    map((push) => (push.push === 'clients' ? push.clients : [])),
+  );
+}
+
+/** Whether a client that `id` designates is listed within `patienceMs` (counted after the first list). */
+export async function clientAppears(
+  lists$: Observable<ClientJson[]>,
+  id: string,
+  patienceMs: number,
+): Promise<boolean> {
+  const first = await firstValueFrom(lists$, { defaultValue: [] as ClientJson[] });
+  if (first.some((c) => designates(id, c))) return true;
+  if (patienceMs <= 0) return false;
+  return firstValueFrom(
+    lists$.pipe(
+      filter((list) => list.some((c) => designates(id, c))),
+      map(() => true),
+      timeout({ first: patienceMs, with: () => [false] }),
+    ),
+    { defaultValue: false },
+  );
+}
