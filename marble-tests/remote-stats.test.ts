@@ -1,0 +1,150 @@
+/**
+ * remoteStats() in virtual time. The rule under test (SPEC §4.4): per remote,
+ * the offset, current and max transit deviation, late, missing and duplicate
+ * counts, events and packets in and out.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { Subject, map, merge, tap } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { initialRemoteStats, remoteStats } from '../src/operators/remote-stats.js';
+import type {
+  ClockReference,
+  DeliveryPlan,
+  RemoteStats,
+  SerialVerdict,
+  StatsInput,
+} from '../src/model/pipeline.js';
+import { keyOn } from './fixtures.js';
+
+const clock = (offset: number): ClockReference => ({
+  kind: 'clock',
+  offset,
+  locked: true,
+  samples: 6,
+  spread: 1,
+  restarts: 0,
+});
+const serial = (verdict: SerialVerdict['verdict'], missing = 0, restarted = false): SerialVerdict => ({
+  kind: 'serial',
+  packet: { serial: 1, date: 10 },
+  verdict,
+  afterGap: missing > 0,
+  missing,
+  restarted,
+});
+const plan = (transit: number, events: number, late = false, continuation = false): DeliveryPlan => ({
+  kind: 'plan',
+  at: 0,
+  transit,
+  late,
+  continuation,
+  events: Array.from({ length: events }, (_, i) => keyOn(60 + i)),
+});
+const stats = (changes: Partial<RemoteStats>): RemoteStats => ({ ...initialRemoteStats, ...changes });
+
+describe('remoteStats', () => {
+  test('folds clock, serial, plan and sent reports into the statistics of SPEC §4.4', () => {
+    new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable, expectSubscriptions }) => {
+      const reports = {
+        c: clock(500),
+        k: serial('keep'),
+        d: serial('duplicate'),
+        g: serial('keep', 2),
+        p: plan(3, 2),
+        P: plan(15, 1, true),
+        o: { kind: 'sent', packets: 1, events: 4 } as const,
+      };
+      const source = hot('  --c--k--d--g--p--P--o--|', reports);
+      const expected = '    --1--2--3--4--5--6--7--|';
+      const base = { offset: 500 };
+      const afterSerials = { ...base, packetsIn: 3, duplicates: 1, missing: 2 };
+      const afterPlans = { ...afterSerials, transit: 15, maxTransit: 15, late: 1, eventsIn: 3 };
+      expectObservable(source.pipe(remoteStats())).toBe(expected, {
+        1: stats(base),
+        2: stats({ ...base, packetsIn: 1 }),
+        3: stats({ ...base, packetsIn: 2, duplicates: 1 }),
+        4: stats(afterSerials),
+        5: stats({ ...afterSerials, transit: 3, maxTransit: 3, eventsIn: 2 }),
+        6: stats(afterPlans),
+        7: stats({ ...afterPlans, packetsOut: 1, eventsOut: 4 }),
+      });
+      expectSubscriptions(source.subscriptions).toBe('^----------------------!');
+    });
+  });
+
+  test('a continuation counts its events but not transit or lateness; a stale packet is a duplicate; restarts count', () => {
+    new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable }) => {
+      const reports = {
+        p: plan(12, 1, true),
+        c: plan(0, 3, true, true),
+        s: serial('stale'),
+        r: serial('keep', 0, true),
+      };
+      expectObservable(hot('-p-c-s-r-|', reports).pipe(remoteStats())).toBe('-1-2-3-4-|', {
+        1: stats({ transit: 12, maxTransit: 12, late: 1, eventsIn: 1 }),
+        2: stats({ transit: 12, maxTransit: 12, late: 1, eventsIn: 4 }),
+        3: stats({ transit: 12, maxTransit: 12, late: 1, eventsIn: 4, packetsIn: 1, duplicates: 1 }),
+        4: stats({
+          transit: 12,
+          maxTransit: 12,
+          late: 1,
+          eventsIn: 4,
+          packetsIn: 2,
+          duplicates: 1,
+          restarts: 1,
+        }),
+      });
+    });
+  });
+
+  test('early packets (negative transit) show as the current transit but never raise the max', () => {
+    new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable }) => {
+      expectObservable(hot('-p-', { p: plan(-2, 1) }).pipe(remoteStats())).toBe('-1-', {
+        1: stats({ transit: -2, maxTransit: 0, eventsIn: 1 }),
+      });
+    });
+  });
+
+  test('empty: completes', () => {
+    new TestScheduler(assert.deepStrictEqual).run(({ cold, expectObservable }) => {
+      expectObservable(cold<StatsInput>('|').pipe(remoteStats())).toBe('|');
+    });
+  });
+
+  test('never: emits nothing', () => {
+    new TestScheduler(assert.deepStrictEqual).run(({ cold, expectObservable }) => {
+      expectObservable(cold<StatsInput>('-').pipe(remoteStats())).toBe('-');
+    });
+  });
+
+  test('error: forwarded', () => {
+    new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable }) => {
+      expectObservable(hot('-c-#', { c: clock(7) }).pipe(remoteStats())).toBe('-1-#', {
+        1: stats({ offset: 7 }),
+      });
+    });
+  });
+
+  test('early unsubscribe: the source is released', () => {
+    new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable, expectSubscriptions }) => {
+      const source = hot('-c--c-|', { c: clock(7) });
+      expectObservable(source.pipe(remoteStats()), '^--!').toBe('-1-', { 1: stats({ offset: 7 }) });
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+
+  test('reentrancy: a report sent back from a subscriber is counted after the one before it', () => {
+    new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable }) => {
+      const feedback = new Subject<StatsInput>();
+      const result = merge(hot('-k-', { k: serial('keep') }), feedback).pipe(
+        remoteStats(),
+        tap((s) => {
+          if (s.packetsIn === 1) feedback.next(serial('duplicate'));
+        }),
+        map((s) => s.packetsIn),
+      );
+      expectObservable(result).toBe('-(21)', { 1: 1, 2: 2 });
+    });
+  });
+});

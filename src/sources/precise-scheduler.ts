@@ -1,0 +1,169 @@
+/**
+ * Time itself: a `SchedulerLike` that never fires early and is rarely more than
+ * a fraction of a millisecond late. This is the one place in msinet that reads
+ * the real clock (DESIGN.md "Time is injected").
+ *
+ * Node's timers work in whole milliseconds of a loop clock that is read once
+ * per loop turn, so `setTimeout(f, 5)` may run 4.x ms later by `process.hrtime`,
+ * or 2 ms later. Here one timer is set `spinMs` before the earliest deadline,
+ * then `setImmediate` turns re-read `process.hrtime` until the deadline is
+ * reached, without blocking the loop. All pending actions share one queue
+ * ordered by (deadline, order of scheduling), so actions due at once run in
+ * the order they were scheduled, as with rxjs's own schedulers.
+ *
+ * `now()` is milliseconds, with sub-millisecond precision, since the scheduler
+ * was made (the module's `preciseScheduler`: since the driver started, like
+ * MidiShare's clock).
+ */
+import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
+
+export interface PreciseSchedulerOptions {
+  /** How long before a deadline the timer wakes and the spin begins, ms. */
+  spinMs?: number;
+}
+
+type Work<T> = (this: SchedulerAction<T>, state?: T) => void;
+
+/** What the queue needs of an action, whatever its state type. */
+interface Pending {
+  readonly closed: boolean;
+  deadline: number;
+  order: number;
+  run(): void;
+}
+
+class PreciseAction<T> extends Subscription implements SchedulerAction<T>, Pending {
+  deadline = 0;
+  order = 0;
+  /** The deadline of the run in progress; undefined between runs. */
+  private runDeadline: number | undefined;
+
+  constructor(
+    private readonly scheduler: PreciseScheduler,
+    private readonly work: Work<T>,
+    private state: T | undefined,
+  ) {
+    super();
+  }
+
+  /**
+   * Rescheduling from inside the work counts the delay from this run's
+   * deadline, not from now, so a periodic action does not drift by its own
+   * lateness (a grouping period stays G ms long on average).
+   */
+  schedule(state?: T, delay = 0): Subscription {
+    if (this.closed) return this;
+    this.state = state;
+    const base = this.runDeadline ?? this.scheduler.now();
+    this.scheduler.enqueue(this, base + Math.max(0, delay));
+    return this;
+  }
+
+  run(): void {
+    this.runDeadline = this.deadline;
+    try {
+      this.work.call(this, this.state);
+    } finally {
+      this.runDeadline = undefined;
+      if (!this.scheduler.isQueued(this)) this.unsubscribe();
+    }
+  }
+
+  override unsubscribe(): void {
+    if (this.closed) return;
+    this.scheduler.dequeue(this);
+    super.unsubscribe();
+  }
+}
+
+export class PreciseScheduler implements SchedulerLike {
+  private readonly origin = process.hrtime.bigint();
+  private readonly spinMs: number;
+  /** Sorted by (deadline, order). */
+  private readonly queue: Pending[] = [];
+  private nextOrder = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private immediate: ReturnType<typeof setImmediate> | undefined;
+
+  constructor(options: PreciseSchedulerOptions = {}) {
+    this.spinMs = options.spinMs ?? 2;
+  }
+
+  now(): number {
+    return Number(process.hrtime.bigint() - this.origin) / 1e6;
+  }
+
+  schedule<T>(work: Work<T>, delay = 0, state?: T): Subscription {
+    return new PreciseAction<T>(this, work, state).schedule(state, delay);
+  }
+
+  /** @internal (used by the actions) */
+  enqueue(action: Pending, deadline: number): void {
+    this.dequeue(action);
+    action.deadline = deadline;
+    action.order = this.nextOrder++;
+    const at = this.queue.findIndex(
+      (other) => other.deadline > deadline || (other.deadline === deadline && other.order > action.order),
+    );
+    this.queue.splice(at === -1 ? this.queue.length : at, 0, action);
+    if (at === 0 || this.queue.length === 1) this.arm();
+  }
+
+  /** @internal */
+  dequeue(action: Pending): void {
+    const at = this.queue.indexOf(action);
+    if (at === -1) return;
+    this.queue.splice(at, 1);
+    if (this.queue.length === 0) this.disarm();
+  }
+
+  /** @internal */
+  isQueued(action: Pending): boolean {
+    return this.queue.includes(action);
+  }
+
+  /**
+   * Runs what was due when the pump began; actions scheduled while it runs wait
+   * for the next turn, so an action that keeps rescheduling itself at delay 0
+   * cannot starve the loop.
+   */
+  private pump = (): void => {
+    this.timer = undefined;
+    this.immediate = undefined;
+    const now = this.now();
+    const firstNotDue = this.queue.findIndex((action) => action.deadline > now);
+    const due = this.queue.splice(0, firstNotDue === -1 ? this.queue.length : firstNotDue);
+    let failure: { error: unknown } | undefined;
+    for (const action of due) {
+      // An action cancelled or rescheduled by one that ran before it waits for its new turn.
+      if (action.closed || this.isQueued(action)) continue;
+      try {
+        action.run();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    this.arm();
+    // Like rxjs's schedulers, a throwing action is an uncaught error; the others due with it still ran.
+    if (failure !== undefined) throw failure.error;
+  };
+
+  private arm(): void {
+    this.disarm();
+    const first = this.queue[0];
+    if (first === undefined) return;
+    const wait = first.deadline - this.now() - this.spinMs;
+    if (wait >= 1) this.timer = setTimeout(this.pump, Math.floor(wait));
+    else this.immediate = setImmediate(this.pump);
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+  }
+}
+
+/** The driver's clock and timer: made when this module loads. */
+export const preciseScheduler = new PreciseScheduler();
