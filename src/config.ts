@@ -1,0 +1,57 @@
+/**
+ * The driver's configuration: what the command line (SPEC §2) says, with the
+ * defaults of the mode filled in. Parsing lives in cli.ts; this file only
+ * says what a complete configuration is.
+ */
+
+export type Mode = 'lan' | 'wan';
+export type LatePolicy = 'play' | 'drop';
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface WanHost {
+  host: string;
+  port?: number;
+}
+
+export interface Config {
+  mode: Mode;
+  /** UDP port; in WAN mode TCP uses the same number. */
+  port: number;
+  /** Maximum latency allowed (jitter budget), ms. */
+  maxLatency: number;
+  /** Grouping period, ms. */
+  grouping: number;
+  daemon: boolean;
+  logFile: string;
+  /** WAN: hosts to connect to at start (empty: server only). */
+  hosts: WanHost[];
+  /** WAN: maximum number of accepted remote clients. */
+  maxClients: number;
+  late: LatePolicy;
+  /** Local endpoint (Unix socket); undefined: the default path for the port. */
+  socket: string | undefined;
+  logLevel: LogLevel;
+  /** Interface name or address to restrict the network to; undefined: every IPv4 interface. */
+  interface: string | undefined;
+  /** Expose each remote as virtual MIDI ports (SPEC §8). */
+  midi: boolean;
+  midiIn: string[];
+  midiOut: string[];
+}
+
+export const VERSION = '0.1.0';
+/** The original's version this driver speaks for. */
+export const PROTOCOL_VERSION = 1;
+
+export const DEFAULTS: Record<Mode, { port: number; maxLatency: number; grouping: number }> = {
+  lan: { port: 4950, maxLatency: 10, grouping: 10 },
+  wan: { port: 4951, maxLatency: 1500, grouping: 200 },
+};
+export const DEFAULT_MAX_CLIENTS = 32;
+export const DEFAULT_LOG_FILE = '/var/log/msInetDriver.log';
+
+/** The driver's own client name: `msLANDriver` / `msWANDriver`, `:PORT` when not the default. */
+export function driverClientName(mode: Mode, port: number): string {
+  const base = mode === 'lan' ? 'msLANDriver' : 'msWANDriver';
+  return port === DEFAULTS[mode].port ? base : `${base}:${port}`;
+}

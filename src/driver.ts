@@ -1,0 +1,426 @@
+/**
+ * The LAN driver as one pipeline (DESIGN.md). Read top to bottom:
+ *
+ *   hub.localCount$ ─▶ awake? ─▶ station$ (sockets live only while awake: sleeping is refCount 0)
+ *   station$ = udp ─▶ decode ─▶ remoteTable ─┬─▶ open/close remote clients
+ *              tcp ─▶ decode ─┘              ├─▶ per remote stream: planDelivery ─▶ deliverOnTime ─▶ stuck-note guard ─▶ hub
+ *                                            └─▶ Echo replies, rejects counted
+ *              hub.outbound$ ─▶ per remote ─▶ port 255? ─▶ groupEvents(G) ─▶ packetize ─▶ TCP | UDP unicast
+ *              helloTimer ─▶ HostID broadcast;  on sleep: Bye
+ */
+import {
+  BehaviorSubject,
+  EMPTY,
+  Observable,
+  Subject,
+  defer,
+  distinctUntilChanged,
+  filter,
+  finalize,
+  groupBy,
+  ignoreElements,
+  map,
+  merge,
+  mergeMap,
+  of,
+  partition,
+  share,
+  shareReplay,
+  switchMap,
+  take,
+  takeUntil,
+  tap,
+  type SchedulerLike,
+} from 'rxjs';
+import { driverClientName, type Config } from './config.js';
+import { createHub, type Hub, type Outbound } from './local/hub.js';
+import { RELIABLE_PORT } from './model/event.js';
+import type { RemoteEvent, RemoteStats } from './model/pipeline.js';
+import { fail, type Result } from './model/result.js';
+import { clockFilterFor } from './operators/clock-reference.js';
+import { deliverOnTime } from './operators/deliver-on-time.js';
+import { groupEvents } from './operators/group-events.js';
+import { packetizeGroups } from './operators/packetize-groups.js';
+import { planDelivery } from './operators/plan-delivery.js';
+import {
+  closeAll,
+  emptyTable,
+  remoteTable,
+  type PeerAddress,
+  type TableEffect,
+  type TableInput,
+  type TableState,
+} from './operators/remote-table.js';
+import { sleepUntilFirstClient } from './operators/sleep-until-first-client.js';
+import { stuckNoteGuard } from './operators/stuck-note-guard.js';
+import { helloTimer } from './sources/hello-timer.js';
+import type { LanInterface } from './sources/interfaces.js';
+import { lanUdp, type LanUdpEndpoint } from './sources/lan-udp.js';
+import { tcpConnect, tcpListener, type TcpConnection } from './sources/reliable-tcp.js';
+import type { Logger } from './sinks/logger.js';
+import { problemCounter } from './sinks/rate-limited-log.js';
+import { encodePacket, decodePacket } from './wire/codec.js';
+import { LAN_MAX_EVENT_BYTES, type MidiPacket } from './wire/packet.js';
+
+export interface DriverIo {
+  /** The driver's clock: the precise scheduler in production, TestScheduler in tests. */
+  scheduler: SchedulerLike;
+  logger: Logger;
+  /** The name HostID packets carry. */
+  hostName: string;
+  interfaces: readonly LanInterface[];
+  /** The sockets; real ones unless a test wires drivers together with subjects. */
+  net?: Partial<DriverNet>;
+}
+
+export interface DriverNet {
+  openUdp: typeof lanUdp;
+  listenTcp: typeof tcpListener;
+  connectTcp: typeof tcpConnect;
+}
+
+const realNet: DriverNet = { openUdp: lanUdp, listenTcp: tcpListener, connectTcp: tcpConnect };
+
+export interface Driver {
+  readonly hub: Hub;
+  /** Subscribe to run the driver; unsubscribe to stop it (Bye first). */
+  readonly run$: Observable<never>;
+  readonly awake$: Observable<boolean>;
+  status(): Record<string, unknown>;
+  statsOf(ref: number): RemoteStats | undefined;
+}
+
+const MAX_REMOTES = 256;
+const REMOTE_NAME_MAX = 31;
+const REMOTE_TIMEOUT_MS = 1000;
+const TICK_MS = 100;
+
+const BYE = encodePacket({ kind: 'bye' });
+
+export function lanDriver(config: Config, io: DriverIo): Driver {
+  const { scheduler, logger } = io;
+  const net: DriverNet = { ...realNet, ...io.net };
+  const problems = problemCounter(logger, scheduler);
+  const pending = new PendingEvents();
+  const hub = createHub({
+    driverName: driverClientName(config.mode, config.port),
+    scheduler,
+    drained: (remotes) => pending.drained(remotes),
+  });
+
+  let table: TableState = emptyTable;
+  /** Hub ref of each open remote, by peer key, and back. */
+  const refOf = new Map<string, number>();
+  const keyOf = new Map<number, string>();
+  const tableInputs = new Subject<TableInput>();
+  const awake$ = hub.localCount$.pipe(
+    map((count) => count > 0),
+    distinctUntilChanged(),
+    shareReplay({ bufferSize: 1, refCount: true }),
+  );
+  const awake = new BehaviorSubject(false);
+
+  /** The network while awake: sockets open on subscribe; on unsubscribe, Bye first, then they close. */
+  const station$ = new Observable<never>((subscriber) => {
+    if (io.interfaces.length === 0) return undefined;
+    let endpoint: LanUdpEndpoint | undefined;
+    // Its own subscription, not `subscriber`'s: the sockets must outlive the Bye below.
+    const running = net
+      .openUdp({ port: config.port, interfaces: io.interfaces, scheduler, logger, problems })
+      .pipe(
+        tap((udp) => (endpoint = udp)),
+        switchMap((udp) => awakeStation(udp)),
+      )
+      .subscribe({ error: (error: unknown) => subscriber.error(error) });
+    return () => {
+      endpoint?.broadcast(BYE);
+      for (const effect of closeAll(table, 'shutdown').effects) if (endpoint) applyEffect(effect, endpoint);
+      table = emptyTable;
+      running.unsubscribe();
+      logger.info('asleep: no local client');
+    };
+  });
+
+  function awakeStation(udp: LanUdpEndpoint): Observable<never> {
+    logger.info(`awake: announcing on ${udp.interfaces.map((i) => i.broadcast).join(', ')}`);
+    const hostId = () =>
+      encodePacket({
+        kind: 'hostId',
+        clock: clockNow(scheduler),
+        name: io.hostName,
+        extra: new Uint8Array(),
+      });
+    const hello$ = helloTimer(scheduler).pipe(tap(() => udp.broadcast(hostId())));
+    const ticks$ = new Observable<TableInput>((subscriber) =>
+      scheduler.schedule(function () {
+        subscriber.next({ kind: 'tick', at: scheduler.now() });
+        this.schedule(undefined, TICK_MS);
+      }, TICK_MS),
+    );
+    const datagrams$ = udp.datagrams$.pipe(
+      mergeMap((datagram): TableInput[] => {
+        const decoded = decodePacket(datagram.bytes);
+        if (!decoded.ok) {
+          problems(`bad packet from ${datagram.from.address}`, decoded.reason);
+          return [];
+        }
+        const stream = datagram.broadcast && decoded.value.kind === 'midi' ? 'broadcast' : 'udp';
+        return [{ kind: 'packet', from: datagram.from, stream, at: datagram.at, packet: decoded.value }];
+      }),
+    );
+    const effects$ = merge(datagrams$, ticks$, tableInputs).pipe(
+      remoteTable(
+        {
+          clock: clockFilterFor(config.maxLatency),
+          timeoutMs: REMOTE_TIMEOUT_MS,
+          maxRemotes: MAX_REMOTES,
+          maxNameLength: REMOTE_NAME_MAX,
+        },
+        (state) => (table = state),
+      ),
+      share(),
+    );
+    return merge(
+      hello$,
+      effects$.pipe(tap((effect) => applyEffect(effect, udp))),
+      deliveries(effects$),
+      outbound(udp),
+    ).pipe(ignoreElements());
+  }
+
+  function applyEffect(effect: TableEffect, udp: LanUdpEndpoint): void {
+    switch (effect.kind) {
+      case 'open': {
+        const added = hub.addRemote(effect.name, effect.from.address);
+        if (!added.ok) {
+          logger.warn(`${effect.name} : cannot open its client: ${added.reason}`);
+          return;
+        }
+        refOf.set(effect.key, added.value.ref);
+        keyOf.set(added.value.ref, effect.key);
+        logger.info(`${added.value.name} : connection complete [${effect.from.address}]`);
+        return;
+      }
+      case 'close': {
+        const ref = refOf.get(effect.key);
+        if (ref === undefined) return;
+        hub.removeRemote(ref);
+        refOf.delete(effect.key);
+        keyOf.delete(ref);
+        logger.info(`${effect.name} : connection closed (${effect.reason})`);
+        return;
+      }
+      case 'gap':
+        return;
+      case 'echo':
+        udp.send(encodePacket({ kind: 'echoReply', payload: effect.payload }), effect.to);
+        return;
+      case 'rejected':
+        problems(`rejected from ${effect.from.address}`, effect.reason);
+        return;
+      case 'packet':
+        return;
+    }
+  }
+
+  /** Each remote stream's packets → its events at their local delivery times → stuck-note guard → local clients. */
+  function deliveries(effects$: Observable<TableEffect>): Observable<unknown> {
+    const releases$ = effects$.pipe(
+      filter((effect) => effect.kind === 'gap' || effect.kind === 'close'),
+      map((effect) => (effect as { key: string }).key),
+    );
+    return effects$.pipe(
+      filter((effect): effect is Extract<TableEffect, { kind: 'packet' }> => effect.kind === 'packet'),
+      groupBy((effect) => `${effect.key}/${effect.stream}`),
+      mergeMap((stream$) => {
+        const key = stream$.key.slice(0, stream$.key.lastIndexOf('/'));
+        return stream$.pipe(
+          map((effect) => effect.packet),
+          planDelivery(config.maxLatency),
+          tap((plan) => tableInputs.next({ kind: 'count', key, report: plan })),
+          deliverOnTime(config.late, scheduler),
+          map((event): RemoteEvent => ({ remote: key, event })),
+        );
+      }),
+      stuckNoteGuard(releases$, scheduler),
+      tap(({ remote, event }) => {
+        const ref = refOf.get(remote);
+        if (ref !== undefined) hub.deliver(ref, event);
+      }),
+    );
+  }
+
+  /** Events local clients send to remotes → packets on the wire. */
+  function outbound(udp: LanUdpEndpoint): Observable<unknown> {
+    return hub.outbound$.pipe(
+      tap((out) => pending.add(out.remote, 1)),
+      groupBy((out) => out.remote),
+      mergeMap((remote$) => {
+        const key = keyOf.get(remote$.key);
+        if (key === undefined) return remote$.pipe(tap((out) => pending.add(out.remote, -1)));
+        const peer = table.remotes.get(key)?.from ?? parsePeer(key);
+        const [reliable$, realtime$] = partition(remote$, (out) => out.event.port === RELIABLE_PORT);
+        const route$ = reliableRoute(peer);
+        const viaUdp$ = merge(
+          realtime$,
+          reliable$.pipe(
+            mergeMap((out) =>
+              route$.pipe(
+                take(1),
+                filter((r) => !r.ok),
+                map(() => out),
+              ),
+            ),
+          ),
+        );
+        const viaTcp$ = reliable$.pipe(
+          mergeMap((out) =>
+            route$.pipe(
+              take(1),
+              filter((r): r is { ok: true; value: TcpConnection } => r.ok),
+              map((r) => ({ out, connection: r.value })),
+            ),
+          ),
+        );
+        return merge(
+          stream(viaUdp$, remote$.key, key, (packet) => udp.send(encodePacket(packet), peer)),
+          viaTcp$.pipe(
+            groupBy(({ connection }) => connection),
+            mergeMap((byConnection$) =>
+              stream(
+                byConnection$.pipe(map(({ out }) => out)),
+                remote$.key,
+                key,
+                (packet) => void byConnection$.key.send(encodePacket(packet)),
+              ),
+            ),
+          ),
+        );
+      }),
+    );
+  }
+
+  /** One Midi stream to a remote: grouped, packetized, sent, counted. */
+  function stream(
+    events$: Observable<Outbound>,
+    ref: number,
+    key: string,
+    send: (packet: MidiPacket) => void,
+  ): Observable<unknown> {
+    return events$.pipe(
+      map((out) => out.event),
+      groupEvents(config.grouping, scheduler),
+      packetizeGroups(LAN_MAX_EVENT_BYTES),
+      tap(({ packets, events }) => {
+        for (const packet of packets) send(packet);
+        pending.add(ref, -events);
+        tableInputs.next({ kind: 'count', key, report: { kind: 'sent', packets: packets.length, events } });
+      }),
+    );
+  }
+
+  /** Port 255 to a remote: over TCP to its driver port; an original takes no TCP, so over UDP (warned once). */
+  function reliableRoute(peer: PeerAddress): Observable<Result<TcpConnection>> {
+    return defer(() =>
+      net.connectTcp({ address: peer.address, port: config.port, scheduler, logger, problems }),
+    ).pipe(
+      map((result): Result<TcpConnection> => {
+        if (!result.ok) {
+          logger.warn(`${peer.address} : takes no TCP (${result.reason}); port 255 goes over UDP`);
+          return fail(result.reason);
+        }
+        return result;
+      }),
+      shareReplay(1),
+    );
+  }
+
+  /** TCP port-255 packets from msinet peers, as inputs of their remote's `tcp` stream. */
+  const tcpInbound$ = net.listenTcp({ port: config.port, scheduler, logger, problems }).pipe(
+    switchMap((listener) => listener.connections$),
+    mergeMap((connection) => {
+      if (!awake.value) {
+        connection.close();
+        return EMPTY;
+      }
+      const from: PeerAddress = { address: connection.remote.address, port: config.port };
+      return connection.packets$.pipe(
+        takeUntil(awake.pipe(filter((isAwake) => !isAwake))),
+        finalize(() => connection.close()),
+        mergeMap((tcpPacket) => {
+          const decoded = decodePacket(tcpPacket.bytes);
+          if (!decoded.ok || decoded.value.kind !== 'midi') {
+            problems(`bad TCP packet from ${from.address}`, decoded.ok ? decoded.value.kind : decoded.reason);
+            return EMPTY;
+          }
+          return of<TableInput>({
+            kind: 'packet',
+            from,
+            stream: 'tcp',
+            at: tcpPacket.at,
+            packet: decoded.value,
+          });
+        }),
+      );
+    }),
+    tap((input) => tableInputs.next(input)),
+  );
+
+  const run$ = merge(
+    station$.pipe(sleepUntilFirstClient(hub.localCount$)),
+    awake$.pipe(tap(awake)),
+    tcpInbound$,
+  ).pipe(
+    ignoreElements(),
+    finalize(() => hub.dispose()),
+  );
+
+  return {
+    hub,
+    run$,
+    awake$,
+    status: () => ({
+      awake: awake.value,
+      mode: config.mode,
+      port: config.port,
+      maxLatency: config.maxLatency,
+      grouping: config.grouping,
+      remotes: [...refOf.values()].length,
+      problems: problems.counts(),
+    }),
+    statsOf: (ref) => {
+      const key = keyOf.get(ref);
+      return key === undefined ? undefined : table.remotes.get(key)?.stats;
+    },
+  };
+}
+
+/** The u32 clock HostID and Midi packets carry. */
+function clockNow(scheduler: SchedulerLike): number {
+  return Math.round(scheduler.now()) >>> 0;
+}
+
+function parsePeer(key: string): PeerAddress {
+  const at = key.lastIndexOf(':');
+  return { address: key.slice(0, at), port: Number(key.slice(at + 1)) };
+}
+
+/** Events handed to the outbound path and not yet on the wire, per remote: `msinet send` waits for 0. */
+class PendingEvents {
+  private readonly counts = new Map<number, number>();
+  private readonly changed = new BehaviorSubject<void>(undefined);
+
+  add(ref: number, n: number): void {
+    const count = (this.counts.get(ref) ?? 0) + n;
+    if (count <= 0) this.counts.delete(ref);
+    else this.counts.set(ref, count);
+    this.changed.next();
+  }
+
+  drained(remotes: readonly number[]): Observable<void> {
+    return this.changed.pipe(
+      filter(() => remotes.every((ref) => !this.counts.has(ref))),
+      take(1),
+    );
+  }
+}

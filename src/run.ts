@@ -1,0 +1,96 @@
+/**
+ * The running process around the pipeline (SPEC §9): the logger, the real
+ * clock, the host's interfaces, the local endpoint, and the ways to stop —
+ * `q` on stdin, SIGINT, SIGTERM — each of which says Bye before it exits.
+ * SIGHUP reopens the log file.
+ */
+import { hostname } from 'node:os';
+import { createInterface } from 'node:readline';
+import { merge, tap, type Subscription } from 'rxjs';
+import { type Config, VERSION } from './config.js';
+import { lanDriver } from './driver.js';
+import { EndpointInUseError, serveLocalEndpoint } from './local/endpoint.js';
+import { defaultSocketPath } from './local/socket-path.js';
+import { createDriverLogger } from './sinks/logger.js';
+import { problemCounter } from './sinks/rate-limited-log.js';
+import { PortInUseError } from './sources/bind-error.js';
+import { readInterfaces } from './sources/interfaces.js';
+import { preciseScheduler } from './sources/precise-scheduler.js';
+
+/** Time for the last datagrams (Bye) to leave before the process exits. */
+const GOODBYE_MS = 50;
+
+/** Runs the driver until it is told to quit; resolves with the exit code. */
+export function runDriver(config: Config): Promise<number> {
+  const logger = createDriverLogger({
+    level: config.logLevel,
+    file: config.daemon ? config.logFile : undefined,
+  });
+  logger.info(`MidiShare Internet driver (msinet ${VERSION}, protocol v1) is running`);
+  if (config.mode === 'wan') {
+    logger.error('WAN mode (-s) is not available in this version of msinet; run without -s for LAN mode');
+    return logger.close().then(() => 1);
+  }
+  logger.info(
+    `UDP port: ${config.port} maximum latency allowed: ${config.maxLatency} grouping time: ${config.grouping}`,
+  );
+
+  const interfaces = readInterfaces(config.interface);
+  if (!interfaces.ok && config.interface !== undefined) {
+    logger.error(interfaces.reason);
+    return logger.close().then(() => 1);
+  }
+  if (!interfaces.ok || interfaces.value.length === 0) {
+    logger.warn('no IPv4 interface with a broadcast address: this station will see no other');
+  }
+  const socketPath = config.socket ?? defaultSocketPath(config.port);
+  // A misbehaving local client must not flood the log either (SPEC §10).
+  const localProblems = problemCounter(logger, preciseScheduler);
+  const driver = lanDriver(config, {
+    scheduler: preciseScheduler,
+    logger,
+    hostName: hostname(),
+    interfaces: interfaces.ok ? interfaces.value : [],
+  });
+  const endpoint$ = serveLocalEndpoint({
+    path: socketPath,
+    hub: driver.hub,
+    status: driver.status,
+    stats: (ref) => driver.statsOf(ref) as Record<string, unknown> | undefined,
+  }).pipe(
+    tap((notice) => {
+      if (notice.kind === 'listening') logger.info(`local clients: ${notice.path}`);
+      else if (notice.level === 'warn') localProblems('local client', notice.message);
+      else logger.info(notice.message);
+    }),
+  );
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (code: number, why: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info(`quitting (${why})`);
+      subscription.unsubscribe();
+      setTimeout(() => void logger.close().then(() => resolve(code)), GOODBYE_MS);
+    };
+
+    process.once('SIGINT', () => stop(0, 'SIGINT'));
+    process.once('SIGTERM', () => stop(0, 'SIGTERM'));
+    process.on('SIGHUP', () => logger.reopen());
+    if (!config.daemon) {
+      logger.info("type 'q' to quit");
+      createInterface({ input: process.stdin }).on('line', (line) => {
+        if (line.trim() === 'q') stop(0, 'q');
+      });
+    }
+
+    const subscription: Subscription = merge(driver.run$, endpoint$).subscribe({
+      error: (error: unknown) => {
+        const known = error instanceof PortInUseError || error instanceof EndpointInUseError;
+        logger.error(known ? (error as Error).message : `stopped by an error: ${String(error)}`);
+        stop(1, 'error');
+      },
+    });
+  });
+}

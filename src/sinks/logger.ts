@@ -1,0 +1,72 @@
+/**
+ * The driver's messages (SPEC §9): one line each with date and text, in the
+ * original's form `[24/11/2026 13:27:23] hostA : connection complete`.
+ * Foreground: stderr. Daemon: appended to a file that SIGHUP reopens (so
+ * logrotate can move it away).
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import winston from 'winston';
+import type { LogLevel } from '../config.js';
+
+export type Logger = Pick<winston.Logger, 'error' | 'warn' | 'info' | 'debug'>;
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+export function stamp(date: Date): string {
+  return (
+    `[${pad(date.getDate())}/${pad(date.getMonth() + 1)}/${date.getFullYear()} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}]`
+  );
+}
+
+const lineFormat = winston.format.printf(({ level, message }) => {
+  const tag = level === 'info' ? '' : `${level}: `;
+  return `${stamp(new Date())} ${tag}${String(message)}`;
+});
+
+export interface DriverLogger extends Logger {
+  /** Reopen the log file (SIGHUP); nothing for stderr. */
+  reopen(): void;
+  close(): Promise<void>;
+}
+
+export function createDriverLogger(options: { level: LogLevel; file?: string }): DriverLogger {
+  const { file } = options;
+  let stream: WriteStream | undefined;
+  const transport = (): winston.transport => {
+    if (file === undefined)
+      return new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] });
+    stream = createWriteStream(file, { flags: 'a' });
+    return new winston.transports.Stream({ stream });
+  };
+  let current = transport();
+  const logger = winston.createLogger({ level: options.level, format: lineFormat, transports: [current] });
+
+  return {
+    error: logger.error.bind(logger),
+    warn: logger.warn.bind(logger),
+    info: logger.info.bind(logger),
+    debug: logger.debug.bind(logger),
+    reopen() {
+      if (file === undefined) return;
+      const old = stream;
+      logger.remove(current);
+      current = transport();
+      logger.add(current);
+      old?.end();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (stream === undefined) return resolve();
+        stream.end(() => resolve());
+      }),
+  };
+}
+
+/** A logger that says nothing: for tests and library use. */
+export const silentLogger: Logger = {
+  error: () => silentLogger as never,
+  warn: () => silentLogger as never,
+  info: () => silentLogger as never,
+  debug: () => silentLogger as never,
+};
