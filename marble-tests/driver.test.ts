@@ -10,12 +10,13 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Observable, Subject, type SchedulerLike } from 'rxjs';
+import { Observable, Subject, map, timer, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DEFAULTS, type Config } from '../src/config.js';
 import { lanDriver, type Driver, type DriverNet } from '../src/driver.js';
 import type { Delivery } from '../src/local/hub.js';
 import type { MidiEvent } from '../src/model/event.js';
+import { fail } from '../src/model/result.js';
 import { silentLogger } from '../src/sinks/logger.js';
 import type { LanInterface } from '../src/sources/interfaces.js';
 import type { Datagram, LanUdpEndpoint, UdpAddress } from '../src/sources/lan-udp.js';
@@ -93,7 +94,8 @@ class Wire {
           };
         }),
       listenTcp: () => new Observable(),
-      connectTcp: () => new Observable(),
+      // Every peer on this wire is like an original station: it takes no TCP (refused after 3 ms).
+      connectTcp: () => timer(3, this.scheduler).pipe(map(() => fail('connection refused'))),
     };
   }
 
@@ -168,6 +170,29 @@ describe('the LAN driver, two stations on an in-memory wire', () => {
       expectObservable(events$, '^ 850ms !').toBe('523ms x 3ms y', {
         x: delivered(523, keyOn(60)),
         y: delivered(527, keyOff(60)),
+      });
+    });
+  });
+
+  test('port 255 to a peer that takes no TCP goes over UDP, in the ordinary stream and timing', () => {
+    const scheduler = new TestScheduler(assert.deepStrictEqual);
+    scheduler.run(({ expectObservable }) => {
+      const { a, b } = twoStations(scheduler);
+      const running = [a.run$.subscribe(), b.run$.subscribe()];
+      const events$ = listen(b);
+      const player = sender(a, 'hostB');
+      scheduler.schedule(() => player.connect(), 400);
+      scheduler.schedule(() => {
+        player.send(keyOn(60));
+        player.send(keyOff(60, { port: 255 }));
+        player.send(keyOn(62));
+      }, 503);
+      scheduler.schedule(() => running.forEach((s) => s.unsubscribe()), 900);
+      // The port-255 event waited 3 ms for the TCP connection to be refused; it still joins the group.
+      expectObservable(events$, '^ 850ms !').toBe('523ms (xzy)', {
+        x: delivered(523, keyOn(60)),
+        y: delivered(523, keyOff(60, { port: 255 })),
+        z: delivered(523, keyOn(62)),
       });
     });
   });

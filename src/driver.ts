@@ -30,11 +30,13 @@ import {
   take,
   takeUntil,
   tap,
+  identity,
+  type MonoTypeOperatorFunction,
   type SchedulerLike,
 } from 'rxjs';
 import { driverClientName, type Config } from './config.js';
-import { createHub, type Hub, type Outbound } from './local/hub.js';
-import { RELIABLE_PORT } from './model/event.js';
+import { createHub, type Hub } from './local/hub.js';
+import { RELIABLE_PORT, type MidiEvent } from './model/event.js';
 import type { RemoteEvent, RemoteStats } from './model/pipeline.js';
 import { fail, type Result } from './model/result.js';
 import { clockFilterFor } from './operators/clock-reference.js';
@@ -71,6 +73,11 @@ export interface DriverIo {
   interfaces: readonly LanInterface[];
   /** The sockets; real ones unless a test wires drivers together with subjects. */
   net?: Partial<DriverNet>;
+  /** A user's own operators (docs/operators.md): on events from remotes, and on events to them. */
+  extensions?: {
+    inbound?: MonoTypeOperatorFunction<MidiEvent>;
+    outbound?: MonoTypeOperatorFunction<MidiEvent>;
+  };
 }
 
 export interface DriverNet {
@@ -113,6 +120,12 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
   const refOf = new Map<string, number>();
   const keyOf = new Map<number, string>();
   const tableInputs = new Subject<TableInput>();
+  /** Hub refs of remotes as they close. */
+  const closedRefs = new Subject<number>();
+  const extensions = {
+    inbound: io.extensions?.inbound ?? identity,
+    outbound: io.extensions?.outbound ?? identity,
+  };
   const awake$ = hub.localCount$.pipe(
     map((count) => count > 0),
     distinctUntilChanged(),
@@ -205,6 +218,7 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
         const ref = refOf.get(effect.key);
         if (ref === undefined) return;
         hub.removeRemote(ref);
+        closedRefs.next(ref);
         refOf.delete(effect.key);
         keyOf.delete(ref);
         logger.info(`${effect.name} : connection closed (${effect.reason})`);
@@ -239,6 +253,7 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
           planDelivery(config.maxLatency),
           tap((plan) => tableInputs.next({ kind: 'count', key, report: plan })),
           deliverOnTime(config.late, scheduler),
+          extensions.inbound,
           map((event): RemoteEvent => ({ remote: key, event })),
         );
       }),
@@ -253,46 +268,59 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
   /** Events local clients send to remotes → packets on the wire. */
   function outbound(udp: LanUdpEndpoint): Observable<unknown> {
     return hub.outbound$.pipe(
-      tap((out) => pending.add(out.remote, 1)),
-      groupBy((out) => out.remote),
+      // A remote's group ends with it: its ref may later name another station.
+      groupBy((out) => out.remote, {
+        duration: (remote$) => closedRefs.pipe(filter((ref) => ref === remote$.key)),
+      }),
       mergeMap((remote$) => {
-        const key = keyOf.get(remote$.key);
-        if (key === undefined) return remote$.pipe(tap((out) => pending.add(out.remote, -1)));
+        const ref = remote$.key;
+        const key = keyOf.get(ref);
+        if (key === undefined) return remote$.pipe(ignoreElements());
         const peer = table.remotes.get(key)?.from ?? parsePeer(key);
-        const [reliable$, realtime$] = partition(remote$, (out) => out.event.port === RELIABLE_PORT);
-        const route$ = reliableRoute(peer);
-        const viaUdp$ = merge(
-          realtime$,
-          reliable$.pipe(
-            mergeMap((out) =>
-              route$.pipe(
-                take(1),
-                filter((r) => !r.ok),
-                map(() => out),
-              ),
-            ),
-          ),
+        const events$ = remote$.pipe(
+          map((out) => out.event),
+          extensions.outbound,
+          tap(() => pending.add(ref, 1)),
+          share(),
         );
-        const viaTcp$ = reliable$.pipe(
-          mergeMap((out) =>
+        const [reliable$, realtime$] = partition(events$, (event) => event.port === RELIABLE_PORT);
+        // Connected when the first port-255 event asks for it; closed when the remote goes.
+        const route$ = reliableRoute(peer).pipe(
+          takeUntil(closedRefs.pipe(filter((closed) => closed === ref))),
+          shareReplay(1),
+        );
+        const routed$ = reliable$.pipe(
+          mergeMap((event) =>
             route$.pipe(
               take(1),
-              filter((r): r is { ok: true; value: TcpConnection } => r.ok),
-              map((r) => ({ out, connection: r.value })),
+              map((route) => ({ event, route })),
             ),
           ),
+          share(),
+        );
+        const viaUdp$ = merge(
+          realtime$,
+          routed$.pipe(
+            filter(({ route }) => !route.ok),
+            map(({ event }) => event),
+          ),
+        );
+        const viaTcp$ = routed$.pipe(
+          mergeMap(({ event, route }) => (route.ok ? [{ event, connection: route.value }] : [])),
         );
         return merge(
-          stream(viaUdp$, remote$.key, key, (packet) => udp.send(encodePacket(packet), peer)),
+          stream(viaUdp$, ref, key, (packet) => udp.send(encodePacket(packet), peer)),
           viaTcp$.pipe(
             groupBy(({ connection }) => connection),
             mergeMap((byConnection$) =>
-              stream(
-                byConnection$.pipe(map(({ out }) => out)),
-                remote$.key,
-                key,
-                (packet) => void byConnection$.key.send(encodePacket(packet)),
-              ),
+              stream(byConnection$.pipe(map(({ event }) => event)), ref, key, (packet) => {
+                if (!byConnection$.key.send(encodePacket(packet))) {
+                  problems(
+                    `port 255 to ${peer.address}`,
+                    'the TCP connection is closed or full; packet lost',
+                  );
+                }
+              }),
             ),
           ),
         );
@@ -302,13 +330,12 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
 
   /** One Midi stream to a remote: grouped, packetized, sent, counted. */
   function stream(
-    events$: Observable<Outbound>,
+    events$: Observable<MidiEvent>,
     ref: number,
     key: string,
     send: (packet: MidiPacket) => void,
   ): Observable<unknown> {
     return events$.pipe(
-      map((out) => out.event),
       groupEvents(config.grouping, scheduler),
       packetizeGroups(LAN_MAX_EVENT_BYTES),
       tap(({ packets, events }) => {
@@ -331,7 +358,6 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
         }
         return result;
       }),
-      shareReplay(1),
     );
   }
 

@@ -23,62 +23,58 @@ export const SEND_CLIENT_NAME = 'msinet-send';
 export const DUMP_CLIENT_NAME = 'msinet-dump';
 
 function parser() {
-  return (
-    yargs()
-      .scriptName('msinet')
-      .usage('usage: msinet [--socket path | -p port] <command>')
-      // A flag given twice: the last one counts, as in most tools.
-      .parserConfiguration({
-        'parse-positional-numbers': false,
-        'short-option-groups': false,
-        'duplicate-arguments-array': false,
-      })
-      .version(false)
-      .strict()
-      .option('socket', {
-        type: 'string',
-        global: true,
-        describe: "the driver's local endpoint (Unix socket)",
-      })
-      .option('p', {
-        type: 'string',
-        global: true,
-        describe: `find the driver of this port (default ${DEFAULT_PORT})`,
-      })
-      .command('clients', 'list clients', (y) =>
-        y.option('json', { type: 'boolean', describe: 'one JSON array' }),
-      )
-      .command('connect <src> <dst>', 'connect src → dst (names or refs)', (y) =>
-        y.positional('src', { type: 'string' }).positional('dst', { type: 'string' }),
-      )
-      .command('disconnect <src> <dst>', 'disconnect src → dst (names or refs)', (y) =>
-        y.positional('src', { type: 'string' }).positional('dst', { type: 'string' }),
-      )
-      .command('send [events..]', 'send events to a client, wait until they have left', (y) =>
-        y
-          .positional('events', {
-            type: 'string',
-            array: true,
-            describe: 'e.g. keyOn:chan=0:pitch=60:vel=100',
-          })
-          .option('to', {
-            type: 'string',
-            demandOption: true,
-            describe: 'the client to send to (name or ref)',
-          })
-          .option('json', { type: 'boolean', describe: 'read one JSON event per line from stdin' })
-          .option('name', { type: 'string', default: SEND_CLIENT_NAME, describe: 'this client’s name' }),
-      )
-      .command('dump', 'print each event delivered, until interrupted', (y) =>
-        y
-          .option('from', { type: 'string', describe: 'only from this client (default: every remote)' })
-          .option('json', { type: 'boolean', describe: 'one JSON object per line' })
-          .option('name', { type: 'string', default: DUMP_CLIENT_NAME, describe: 'this client’s name' }),
-      )
-      .command('status', "the driver's state and counters", (y) => y.option('json', { type: 'boolean' }))
-      .demandCommand(1, 'a command is needed')
-      .help()
-  );
+  return yargs()
+    .scriptName('msinet')
+    .usage('usage: msinet [--socket path | -p port] <command>')
+    .parserConfiguration({
+      'parse-positional-numbers': false,
+      'short-option-groups': false,
+    })
+    .version(false)
+    .strict()
+    .option('socket', {
+      type: 'string',
+      global: true,
+      describe: "the driver's local endpoint (Unix socket)",
+    })
+    .option('p', {
+      type: 'string',
+      global: true,
+      describe: `find the driver of this port (default ${DEFAULT_PORT})`,
+    })
+    .command('clients', 'list clients', (y) =>
+      y.option('json', { type: 'boolean', describe: 'one JSON array' }),
+    )
+    .command('connect <src> <dst>', 'connect src → dst (names or refs)', (y) =>
+      y.positional('src', { type: 'string' }).positional('dst', { type: 'string' }),
+    )
+    .command('disconnect <src> <dst>', 'disconnect src → dst (names or refs)', (y) =>
+      y.positional('src', { type: 'string' }).positional('dst', { type: 'string' }),
+    )
+    .command('send [events..]', 'send events to a client, wait until they have left', (y) =>
+      y
+        .positional('events', {
+          type: 'string',
+          array: true,
+          describe: 'e.g. keyOn:chan=0:pitch=60:vel=100',
+        })
+        .option('to', {
+          type: 'string',
+          demandOption: true,
+          describe: 'the client to send to (name or ref)',
+        })
+        .option('json', { type: 'boolean', describe: 'read one JSON event per line from stdin' })
+        .option('name', { type: 'string', default: SEND_CLIENT_NAME, describe: 'this client’s name' }),
+    )
+    .command('dump', 'print each event delivered, until interrupted', (y) =>
+      y
+        .option('from', { type: 'string', describe: 'only from this client (default: every remote)' })
+        .option('json', { type: 'boolean', describe: 'one JSON object per line' })
+        .option('name', { type: 'string', default: DUMP_CLIENT_NAME, describe: 'this client’s name' }),
+    )
+    .command('status', "the driver's state and counters", (y) => y.option('json', { type: 'boolean' }))
+    .demandCommand(1, 'a command is needed')
+    .help();
 }
 
 export function parseMsinetArgs(argv: readonly string[]): ParsedArgs {
@@ -104,9 +100,18 @@ export function parseMsinetArgs(argv: readonly string[]): ParsedArgs {
   return { kind: 'run', socket, command };
 }
 
+/**
+ * A flag given twice: the last one counts, as in most tools. (yargs' own
+ * 'duplicate-arguments-array' switch would also cut `send`'s list of events
+ * to its last one.)
+ */
+function last(value: unknown): unknown {
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
 function socketOf(parsed: Record<string, unknown>): string | { reason: string } {
-  const socket = parsed['socket'];
-  const port = parsed['p'];
+  const socket = last(parsed['socket']);
+  const port = last(parsed['p']);
   if (typeof socket === 'string') return socket;
   if (port === undefined) return defaultSocketPath(DEFAULT_PORT);
   const text = String(port).trim();
@@ -119,8 +124,8 @@ function socketOf(parsed: Record<string, unknown>): string | { reason: string } 
 
 function commandOf(parsed: Record<string, unknown>): Command {
   const [name] = parsed['_'] as string[];
-  const json = parsed['json'] === true;
-  const text = (key: string): string => String(parsed[key]);
+  const json = last(parsed['json']) === true;
+  const text = (key: string): string => String(last(parsed[key]));
   switch (name) {
     case 'clients':
       return { kind: 'clients', json };
