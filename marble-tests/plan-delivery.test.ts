@@ -46,6 +46,7 @@ const a = at(keyOn(60), 0);
 const b = at(keyOn(62), 4);
 const c = at(keyOn(64), 2);
 const d = at(keyOn(65), 7);
+const e = at(keyOn(67), 9);
 
 describe('planDelivery', () => {
   test('lat=10: on time due at R + (maxLat − cur); late at once; a continuation like its head', () => {
@@ -53,17 +54,25 @@ describe('planDelivery', () => {
       const packets = {
         p: inbound(13, 13, [a, b]), //  cur = (13 − 13) − 0 = 0
         q: inbound(20, 35, [c, d]), //  cur = (35 − 20) − 0 = 15 > 10
-        r: inbound(0, 40, [a]), //      continuation of q's group
+        r: inbound(0, 40, [e]), //      continuation of q's group
       };
       const source = hot('  -------------p---------------------q----r--|', packets);
       const expected = '    -------------x---------------------y----z--|';
       expectObservable(source.pipe(planDelivery(MAX_LAT))).toBe(expected, {
         x: plan(23, 0, [a, b]), //                   first event at 23 = 13 + 10
         y: plan(33, 15, [c, d], { late: true }), //  33 + rel 2 = 35: the first event at once
-        z: plan(33, 0, [a], { late: true, continuation: true }),
+        z: plan(33, 0, [e], { late: true, continuation: true }),
       });
       expectSubscriptions(source.subscriptions).toBe('^------------------------------------------!');
     });
+  });
+
+  test("a stream plays in the order it was sent: never before the previous packet's last event", () => {
+    // p is late (played at once, 35 + 0 … 35 + 7); q, on time, would be due at 33 + rel.
+    const p = planStep(undefined, inbound(20, 35, [a, d]), MAX_LAT);
+    const q = planStep(p, inbound(23, 23, [c]), MAX_LAT);
+    assert.equal(p.at, 35);
+    assert.equal(q.at + (c.date ?? 0), 42, 'c waits for d (due 42), not 35');
   });
 
   test('jitter is removed: a packet 3 ms slower than usual is due at the same time', () => {

@@ -24,6 +24,7 @@ import {
   mergeMap,
   of,
   partition,
+  retry,
   share,
   shareReplay,
   switchMap,
@@ -101,6 +102,8 @@ const MAX_REMOTES = 256;
 const REMOTE_NAME_MAX = 31;
 const REMOTE_TIMEOUT_MS = 1000;
 const TICK_MS = 100;
+const REBIND_TRIES = 5;
+const REBIND_DELAY_MS = 20;
 
 const BYE = encodePacket({ kind: 'bye' });
 
@@ -141,6 +144,8 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
     const running = net
       .openUdp({ port: config.port, interfaces: io.interfaces, scheduler, logger, problems })
       .pipe(
+        // Waking right after sleeping can find the last sockets still closing (they wait for the Bye).
+        retry({ count: REBIND_TRIES, delay: REBIND_DELAY_MS }),
         tap((udp) => (endpoint = udp)),
         switchMap((udp) => awakeStation(udp)),
       )

@@ -21,6 +21,7 @@
  * turns plans into events at their due times. Scheduler: none (a pure fold, `scan`).
  */
 import { scan, type OperatorFunction } from 'rxjs';
+import type { MidiEvent } from '../model/event.js';
 import type { DeliveryPlan, InboundPacket } from '../model/pipeline.js';
 
 /** One packet's plan: the pure step behind `planDelivery`. `previous` is the plan of the packet before. */
@@ -30,11 +31,16 @@ export function planStep(
   maxLatMs: number,
 ): DeliveryPlan {
   const { arrival, events } = packet;
+  const [firstRel] = relRange(events);
+  // Never before the previous packet's last event: a stream plays in the order it was sent,
+  // even when a late packet plays at once or the clock offset moves by a fraction of a ms.
+  const notBefore = (at: number) =>
+    Math.max(at, previous === undefined ? -Infinity : lastDue(previous) - firstRel);
   if (packet.date === 0) {
     const head = packet.afterGap ? undefined : previous;
     return {
       kind: 'plan',
-      at: head?.at ?? arrival + maxLatMs,
+      at: notBefore(head?.at ?? arrival + maxLatMs),
       transit: 0,
       late: head?.late ?? false,
       continuation: true,
@@ -43,9 +49,25 @@ export function planStep(
   }
   const transit = arrival - packet.date - packet.offset;
   const late = transit > maxLatMs;
-  const firstRel = events.length === 0 ? 0 : Math.min(...events.map((e) => e.date ?? 0));
   const at = late ? arrival - firstRel : arrival + (maxLatMs - transit);
-  return { kind: 'plan', at, transit, late, continuation: false, events };
+  return { kind: 'plan', at: notBefore(at), transit, late, continuation: false, events };
+}
+
+/** The smallest and largest relative date of a packet's events ([0, 0] for none). */
+function relRange(events: readonly MidiEvent[]): [number, number] {
+  if (events.length === 0) return [0, 0];
+  let low = Infinity;
+  let high = -Infinity;
+  for (const event of events) {
+    low = Math.min(low, event.date ?? 0);
+    high = Math.max(high, event.date ?? 0);
+  }
+  return [low, high];
+}
+
+/** When a plan's last event is due. */
+function lastDue(plan: DeliveryPlan): number {
+  return plan.at + relRange(plan.events)[1];
 }
 
 export function planDelivery(maxLatMs: number): OperatorFunction<InboundPacket, DeliveryPlan> {

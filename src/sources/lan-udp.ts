@@ -153,11 +153,27 @@ export function lanUdp(options: LanUdpOptions): Observable<LanUdpEndpoint> {
       };
       if (closed || socket === undefined) return failed(new Error('endpoint closed'));
       try {
-        socket.send(bytes, to.port, to.address, (error) => (error ? failed(error) : undefined));
+        inFlight += 1;
+        socket.send(bytes, to.port, to.address, (error) => {
+          inFlight -= 1;
+          if (error) failed(error);
+          if (closed && inFlight === 0) closeSockets();
+        });
         stats.sent += 1;
       } catch (error) {
+        inFlight -= 1;
         failed(error);
       }
+    };
+
+    // dgram looks the destination up before it sends, a tick later: closing at once would
+    // drop what was just sent — the Bye above all. So the sockets close when sends are done.
+    let inFlight = 0;
+    let socketsClosed = false;
+    const closeSockets = () => {
+      if (socketsClosed) return;
+      socketsClosed = true;
+      for (const socket of sockets) socket.close();
     };
 
     // A bind that completes after unsubscribe closes at once instead of leaking.
@@ -213,7 +229,7 @@ export function lanUdp(options: LanUdpOptions): Observable<LanUdpEndpoint> {
 
     return () => {
       closed = true;
-      for (const socket of sockets) socket.close();
+      if (inFlight === 0) closeSockets();
       datagrams.complete();
     };
   });
