@@ -416,7 +416,10 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
       port: config.port,
       maxLatency: config.maxLatency,
       grouping: config.grouping,
-      remotes: [...refOf.values()].length,
+      remotes: [...refOf].map(([key, ref]) => {
+        const entry = table.remotes.get(key);
+        return { ref, name: entry?.name, address: entry?.from.address, stats: entry?.stats };
+      }),
       problems: problems.counts(),
     }),
     statsOf: (ref) => {
