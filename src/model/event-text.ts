@@ -11,7 +11,7 @@
  * validation and defaults as Event JSON apply: the text is turned into JSON
  * and handed to `parseEvent`.
  */
-import type { MidiEvent } from './event.js';
+import { isChannelMessage, type MidiEvent } from './event.js';
 import { parseEvent } from './event-json.js';
 import { EVENT_FIELDS } from './event-schema.js';
 import { fail, type Result } from './result.js';
@@ -169,27 +169,13 @@ function details(e: MidiEvent): string {
   }
 }
 
-const CHANNEL_TYPES = new Set<MidiEvent['type']>([
-  'note',
-  'keyOn',
-  'keyOff',
-  'keyPress',
-  'ctrlChange',
-  'progChange',
-  'chanPress',
-  'pitchWheel',
-  'ctrl14b',
-  'nonRegParam',
-  'regParam',
-]);
-
 /**
  * One readable line for logs: `keyOn C4 (60) vel 100 (chan 0, port 0, at 1234 ms)`.
  * The channel is shown for channel messages (and for any other event whose chan is not 0).
  */
 export function describeEvent(e: MidiEvent): string {
   const where = [
-    ...(CHANNEL_TYPES.has(e.type) || e.chan !== 0 ? [`chan ${e.chan}`] : []),
+    ...(isChannelMessage(e) || e.chan !== 0 ? [`chan ${e.chan}`] : []),
     `port ${e.port}`,
     ...(e.date !== undefined ? [`at ${e.date} ms`] : []),
   ];

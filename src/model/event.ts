@@ -136,3 +136,20 @@ const CODE_TO_TYPE = new Map<number, EventType>(
 export function typeOfCode(code: number): EventType | undefined {
   return CODE_TO_TYPE.get(code);
 }
+
+/** Types that are MIDI channel messages: their `chan` means a MIDI channel. */
+const CHANNEL_MESSAGES: ReadonlySet<EventType> = new Set<EventType>([
+  'note',
+  'keyOn',
+  'keyOff',
+  'keyPress',
+  'ctrlChange',
+  'progChange',
+  'chanPress',
+  'pitchWheel',
+  'ctrl14b',
+  'nonRegParam',
+  'regParam',
+]);
+
+export const isChannelMessage = (event: MidiEvent): boolean => CHANNEL_MESSAGES.has(event.type);

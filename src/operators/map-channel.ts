@@ -18,26 +18,12 @@
  * Scheduler: none (synchronous).
  */
 import { filter, map, pipe, type MonoTypeOperatorFunction } from 'rxjs';
-import type { EventType, MidiEvent } from '../model/event.js';
+import { isChannelMessage, type MidiEvent } from '../model/event.js';
 
 export type ChannelMapping =
   Readonly<Partial<Record<number, number | null>>> | ((chan: number, event: MidiEvent) => number | null);
 
-const CHANNEL_MESSAGES: ReadonlySet<EventType> = new Set<EventType>([
-  'note',
-  'keyOn',
-  'keyOff',
-  'keyPress',
-  'ctrlChange',
-  'progChange',
-  'chanPress',
-  'pitchWheel',
-  'ctrl14b',
-  'nonRegParam',
-  'regParam',
-]);
-
-export const isChannelMessage = (event: MidiEvent): boolean => CHANNEL_MESSAGES.has(event.type);
+export { isChannelMessage };
 
 const isChannel = (chan: number | null): chan is number =>
   chan !== null && Number.isInteger(chan) && chan >= 0 && chan <= 15;
