@@ -13,7 +13,9 @@ import assert from 'node:assert/strict';
 import { Observable, Subject, map, timer, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DEFAULTS, type Config } from '../src/config.js';
-import { lanDriver, type Driver, type DriverNet } from '../src/driver.js';
+import { lanDriver, type Driver, type DriverIo, type DriverNet } from '../src/driver.js';
+import { mapChannel } from '../src/operators/map-channel.js';
+import { transpose } from '../src/operators/transpose.js';
 import type { Delivery } from '../src/local/hub.js';
 import type { MidiEvent } from '../src/model/event.js';
 import { fail } from '../src/model/result.js';
@@ -41,6 +43,8 @@ const config: Config = {
   midi: false,
   midiIn: [],
   midiOut: [],
+  inbound: [],
+  outbound: [],
 };
 
 /** How the wire treats one datagram: delivered after `delay` ms, `copies` times (0: lost). */
@@ -109,15 +113,23 @@ class Wire {
   }
 }
 
-function station(scheduler: SchedulerLike, wire: Wire, address: string, hostName: string): Driver {
+function station(
+  scheduler: SchedulerLike,
+  wire: Wire,
+  address: string,
+  hostName: string,
+  extensions?: DriverIo['extensions'],
+): Driver {
   // A driver with no interface stays off the network, so each station has one (the wire ignores it).
   const iface: LanInterface = { name: 'eth0', address, netmask: '255.255.255.0', broadcast: '10.0.0.255' };
+  const net = wire.net(address);
   return lanDriver(config, {
     scheduler,
     logger: silentLogger,
     hostName,
     interfaces: [iface],
-    net: wire.net(address),
+    net,
+    extensions,
   });
 }
 
@@ -241,6 +253,24 @@ describe('the LAN driver, two stations on an in-memory wire', () => {
       expectObservable(events$, '^ 850ms !').toBe('523ms x', { x: delivered(523, keyOn(60)) });
     });
     assert.equal(duplicates, 1);
+  });
+
+  test("a user's operators run on both paths: A's outbound (channel 0 → 9), B's inbound (an octave up)", () => {
+    const scheduler = new TestScheduler(assert.deepStrictEqual);
+    scheduler.run(({ expectObservable }) => {
+      const wire = new Wire(scheduler);
+      const a = station(scheduler, wire, '10.0.0.1', 'hostA', { outbound: mapChannel({ 0: 9 }) });
+      const b = station(scheduler, wire, '10.0.0.2', 'hostB', { inbound: transpose(12) });
+      const running = [a.run$.subscribe(), b.run$.subscribe()];
+      const events$ = listen(b);
+      const player = sender(a, 'hostB');
+      scheduler.schedule(() => player.connect(), 400);
+      scheduler.schedule(() => player.send(keyOn(60)), 503);
+      scheduler.schedule(() => running.forEach((s) => s.unsubscribe()), 900);
+      expectObservable(events$, '^ 850ms !').toBe('523ms x', {
+        x: delivered(523, keyOn(72, { chan: 9 })),
+      });
+    });
   });
 
   test('the network is subscribed only while a local client exists (sleeping)', () => {

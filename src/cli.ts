@@ -28,7 +28,7 @@ export type ParsedArgs =
 const USAGE =
   'usage: msInetDriver [-p port] [-lat ms] [-g ms] [-d] [-log file] [-s [host[:port] ...]] [-m n] [-v]\n' +
   '                    [--socket path] [--late play|drop] [--interface name|address] [--verbose | --quiet]\n' +
-  '                    [--midi] [--midi-in name] [--midi-out name]';
+  '                    [--midi] [--midi-in name] [--midi-out name] [--inbound module] [--outbound module]';
 
 function parser(argv: readonly string[]) {
   return yargs([...argv])
@@ -62,7 +62,17 @@ function parser(argv: readonly string[]) {
     .option('quiet', { type: 'boolean', describe: 'log warnings and errors only' })
     .option('midi', { type: 'boolean', describe: 'expose each remote as virtual MIDI ports' })
     .option('midi-in', { type: 'array', string: true, describe: 'bridge this MIDI input port' })
-    .option('midi-out', { type: 'array', string: true, describe: 'bridge this MIDI output port' });
+    .option('midi-out', { type: 'array', string: true, describe: 'bridge this MIDI output port' })
+    .option('inbound', {
+      type: 'array',
+      string: true,
+      describe: 'a module whose default export operates on events in',
+    })
+    .option('outbound', {
+      type: 'array',
+      string: true,
+      describe: 'a module whose default export operates on events out',
+    });
 }
 
 /** A whole number in [min, max] from a flag's text, or why not. */
@@ -139,6 +149,8 @@ export function parseDriverArgs(argv: readonly string[]): ParsedArgs {
       midi: Boolean(raw['midi']),
       midiIn: (raw['midi-in'] as string[] | undefined) ?? [],
       midiOut: (raw['midi-out'] as string[] | undefined) ?? [],
+      inbound: (raw['inbound'] as string[] | undefined) ?? [],
+      outbound: (raw['outbound'] as string[] | undefined) ?? [],
     },
   };
 }

@@ -37,6 +37,10 @@ export interface Config {
   midi: boolean;
   midiIn: string[];
   midiOut: string[];
+  /** Modules whose default export is an operator on events from remotes (docs/operators.md). */
+  inbound: string[];
+  /** The same, on events to remotes. */
+  outbound: string[];
 }
 
 export const VERSION = '0.1.0';

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { merge, tap, type Subscription } from 'rxjs';
 import { type Config, VERSION } from './config.js';
 import { lanDriver } from './driver.js';
+import { loadOperators } from './extensions.js';
 import { EndpointInUseError, serveLocalEndpoint } from './local/endpoint.js';
 import { defaultSocketPath } from './local/socket-path.js';
 import { createDriverLogger } from './sinks/logger.js';
@@ -21,7 +22,7 @@ import { preciseScheduler } from './sources/precise-scheduler.js';
 const GOODBYE_MS = 50;
 
 /** Runs the driver until it is told to quit; resolves with the exit code. */
-export function runDriver(config: Config): Promise<number> {
+export async function runDriver(config: Config): Promise<number> {
   const logger = createDriverLogger({
     level: config.logLevel,
     file: config.daemon ? config.logFile : undefined,
@@ -43,6 +44,14 @@ export function runDriver(config: Config): Promise<number> {
   if (!interfaces.ok || interfaces.value.length === 0) {
     logger.warn('no IPv4 interface with a broadcast address: this station will see no other');
   }
+  const inbound = await loadOperators(config.inbound);
+  const outbound = await loadOperators(config.outbound);
+  for (const loaded of [inbound, outbound]) {
+    if (!loaded.ok) {
+      logger.error(loaded.reason);
+      return logger.close().then(() => 1);
+    }
+  }
   const socketPath = config.socket ?? defaultSocketPath(config.port);
   // A misbehaving local client must not flood the log either (SPEC §10).
   const localProblems = problemCounter(logger, preciseScheduler);
@@ -51,6 +60,10 @@ export function runDriver(config: Config): Promise<number> {
     logger,
     hostName: hostname(),
     interfaces: interfaces.ok ? interfaces.value : [],
+    extensions: {
+      inbound: inbound.ok ? inbound.value : undefined,
+      outbound: outbound.ok ? outbound.value : undefined,
+    },
   });
   const endpoint$ = serveLocalEndpoint({
     path: socketPath,
