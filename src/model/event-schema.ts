@@ -126,7 +126,9 @@ export const EVENT_FIELDS: { readonly [T in EventType]: readonly FieldSpec[] } =
   stream: ANY_BYTES,
   // A MIDI quarter frame's data byte is 0nnn dddd: piece 0–7, value 0–15.
   quarterFrame: [field('data', bytes({ max: [7, 15] }))],
-  ctrl14b: [field('ctrl', integer(0, 31)), field('value', byte14)],
+  // MIDI gives a 14-bit controller 0–31, but the original sends whatever its field holds
+  // (its captures carry 1000): what `msinet dump` prints, `msinet send` takes back.
+  ctrl14b: [field('ctrl', byte14), field('value', byte14)],
   nonRegParam: [field('ctrl', byte14), field('value', byte14)],
   regParam: [field('ctrl', byte14), field('value', byte14)],
   seqNum: [field('value', integer(0, 65535))],

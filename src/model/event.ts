@@ -76,7 +76,7 @@ export interface KeyEvent extends EventBase {
 }
 
 /**
- * CtrlChange (ctrl, value 0–127); Ctrl14b (ctrl 0–31, value 0–16383);
+ * CtrlChange (ctrl, value 0–127); Ctrl14b (ctrl 0–31 in MIDI, up to 16383 as the original carries it; value 0–16383);
  * NonRegParam and RegParam (parameter number `ctrl` and `value`, 0–16383).
  * On the wire the 14-bit kinds carry two i16 fields in the original's order
  * (see docs/protocol.md).

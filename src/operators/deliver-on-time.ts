@@ -37,14 +37,7 @@ export function dueEvents(plan: DeliveryPlan): MidiEvent[] {
     .sort((x, y) => x.date - y.date);
 }
 
-interface Pending {
-  events: MidiEvent[];
-  /** The next event to emit. */
-  next: number;
-  /** The action as first scheduled (what `actions` holds); a virtual-time reschedule runs as another. */
-  action?: Subscription;
-  done: boolean;
-}
+const dueOf = (event: MidiEvent) => event.date ?? 0;
 
 export function deliverOnTime(
   late: LatePolicy = 'play',
@@ -52,30 +45,30 @@ export function deliverOnTime(
 ): OperatorFunction<DeliveryPlan, MidiEvent> {
   return (source) =>
     new Observable<MidiEvent>((subscriber) => {
-      const actions = new Subscription();
-      let pendingPlans = 0;
+      // One queue in due order and one action for its head: events due at the same
+      // moment leave in the order their packets came, whatever the timer does.
+      let queue: MidiEvent[] = [];
+      let action: Subscription | undefined;
+      let scheduledFor = Infinity;
       let sourceDone = false;
-      const completeWhenDone = () => {
-        if (sourceDone && pendingPlans === 0) subscriber.complete();
-      };
 
-      function emitDue(this: SchedulerAction<Pending>, pending?: Pending) {
-        if (pending === undefined) return;
+      function emitDue(this: SchedulerAction<undefined>) {
         const now = scheduler.now();
-        let event = pending.events[pending.next];
-        while (event !== undefined && (event.date ?? 0) <= now && !subscriber.closed) {
-          pending.next += 1;
-          subscriber.next(event);
-          event = pending.events[pending.next];
+        let sent = 0;
+        while (sent < queue.length && dueOf(queue[sent] as MidiEvent) <= now && !subscriber.closed) {
+          subscriber.next(queue[sent] as MidiEvent);
+          sent += 1;
         }
-        if (event !== undefined && !subscriber.closed) {
-          this.schedule(pending, (event.date ?? 0) - now);
+        queue = queue.slice(sent);
+        const next = queue[0];
+        if (next !== undefined && !subscriber.closed) {
+          scheduledFor = dueOf(next);
+          this.schedule(undefined, scheduledFor - now);
           return;
         }
-        pending.done = true;
-        if (pending.action !== undefined) actions.remove(pending.action);
-        pendingPlans -= 1;
-        completeWhenDone();
+        action = undefined;
+        scheduledFor = Infinity;
+        if (sourceDone) subscriber.complete();
       }
 
       const upstream = source.subscribe({
@@ -84,28 +77,26 @@ export function deliverOnTime(
           const events = dueEvents(plan);
           const first = events[0];
           if (first === undefined) return;
-          pendingPlans += 1;
-          const pending: Pending = { events, next: 0, done: false };
-          const action = scheduler.schedule(
-            emitDue,
-            Math.max(0, (first.date ?? 0) - scheduler.now()),
-            pending,
-          );
-          if (!pending.done) {
-            pending.action = action;
-            actions.add(action);
-          }
+          const last = queue[queue.length - 1];
+          queue = queue.concat(events);
+          // Plans of one stream come due in order (planDelivery sees to it); a stable sort mends the rest.
+          if (last !== undefined && dueOf(first) < dueOf(last)) queue.sort((x, y) => dueOf(x) - dueOf(y));
+          const head = dueOf(queue[0] as MidiEvent);
+          if (action !== undefined && head >= scheduledFor) return;
+          action?.unsubscribe();
+          scheduledFor = head;
+          action = scheduler.schedule(emitDue, Math.max(0, head - scheduler.now()));
         },
         error: (err: unknown) => subscriber.error(err),
         complete: () => {
           sourceDone = true;
-          completeWhenDone();
+          if (action === undefined) subscriber.complete();
         },
       });
 
       return () => {
         upstream.unsubscribe();
-        actions.unsubscribe();
+        action?.unsubscribe();
       };
     });
 }

@@ -66,6 +66,12 @@ export function feedPacket(
   let partial = state.partial;
   let pos = 0;
 
+  // A dated packet begins a group, and a group begins on an event boundary (the original
+  // continues events only in date-0 packets): a partial event still open here lied about its length.
+  if (packet.date !== 0 && !afterGap && !state.lost && partial.length > 0) {
+    rejected.push('event cut by a new group');
+    partial = NOTHING;
+  }
   if (afterGap || state.lost) {
     if (partial.length > 0) rejected.push('event cut by a gap');
     partial = NOTHING;

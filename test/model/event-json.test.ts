@@ -123,7 +123,11 @@ describe('parseEvent messages name the field', () => {
       { type: 'ctrlChange', ctrl: 7, value: 128 },
       'value: expected an integer 0–127, got 128',
     ],
-    ['ctrl14b ctrl', { type: 'ctrl14b', ctrl: 32, value: 0 }, 'ctrl: expected an integer 0–31, got 32'],
+    [
+      'ctrl14b ctrl',
+      { type: 'ctrl14b', ctrl: 16384, value: 0 },
+      'ctrl: expected an integer 0–16383, got 16384',
+    ],
     [
       'ctrl14b value',
       { type: 'ctrl14b', ctrl: 1, value: 16384 },
