@@ -120,18 +120,17 @@ describe('remoteTable', () => {
     );
   });
 
-  test('packets: kept ones carry their events; a duplicate is dropped and counted; a gap is reported', () => {
+  test('packets: kept ones carry their events; a duplicate is dropped and counted; after a gap notes are released', () => {
     const open = fold(burst()).state;
     const { state, effects } = fold(
       [input(300, midi(1, 1300, 60)), input(301, midi(1, 1300, 60)), input(320, midi(3, 1320, 64))],
       open,
     );
     assert.deepEqual(
-      effects.map(({ at, effect }) => [at, effect.kind]),
+      effects.map(({ at, effect }) => [at, effect.kind, effect.kind === 'packet' && effect.releasesNotes]),
       [
-        [300, 'packet'],
-        [320, 'gap'],
-        [320, 'packet'],
+        [300, 'packet', false],
+        [320, 'packet', true],
       ],
     );
     const first = effects[0]?.effect;

@@ -13,6 +13,7 @@ import {
   EMPTY,
   Observable,
   Subject,
+  concatMap,
   defer,
   distinctUntilChanged,
   filter,
@@ -25,12 +26,14 @@ import {
   of,
   partition,
   retry,
+  scan,
   share,
   shareReplay,
   switchMap,
   take,
   takeUntil,
   tap,
+  timer,
   identity,
   type MonoTypeOperatorFunction,
   type SchedulerLike,
@@ -38,13 +41,13 @@ import {
 import { driverClientName, type Config } from './config.js';
 import { createHub, type Hub } from './local/hub.js';
 import { RELIABLE_PORT, type MidiEvent } from './model/event.js';
-import type { RemoteEvent, RemoteStats } from './model/pipeline.js';
+import type { DeliveryPlan, RemoteEvent, RemoteStats } from './model/pipeline.js';
 import { fail, type Result } from './model/result.js';
 import { clockFilterFor } from './operators/clock-reference.js';
 import { deliverOnTime } from './operators/deliver-on-time.js';
 import { groupEvents } from './operators/group-events.js';
 import { packetizeGroups } from './operators/packetize-groups.js';
-import { planDelivery } from './operators/plan-delivery.js';
+import { planStep } from './operators/plan-delivery.js';
 import {
   closeAll,
   emptyTable,
@@ -104,6 +107,20 @@ const REMOTE_TIMEOUT_MS = 1000;
 const TICK_MS = 100;
 const REBIND_TRIES = 5;
 const REBIND_DELAY_MS = 20;
+/** A release for lost packets comes this long before the packet after them plays. */
+const RELEASE_LEAD_MS = 0.5;
+
+type PacketEffect = Extract<TableEffect, { kind: 'packet' }>;
+interface PlannedPacket {
+  plan: DeliveryPlan;
+  releasesNotes: boolean;
+}
+
+/** When a plan's first and last events are due. */
+function dueRange(plan: DeliveryPlan): [number, number] {
+  const dates = plan.events.map((event) => plan.at + (event.date ?? 0));
+  return dates.length === 0 ? [plan.at, plan.at] : [Math.min(...dates), Math.max(...dates)];
+}
 
 const BYE = encodePacket({ kind: 'bye' });
 
@@ -125,6 +142,10 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
   const tableInputs = new Subject<TableInput>();
   /** Hub refs of remotes as they close. */
   const closedRefs = new Subject<number>();
+  /** When the last event each remote sent is due (its latest delivery plan). */
+  const lastDue = new Map<string, number>();
+  /** Remotes whose hanging notes end now: their stream lost packets (timed by `deliveries`). */
+  const gapReleases = new Subject<string>();
   const extensions = {
     inbound: io.extensions?.inbound ?? identity,
     outbound: io.extensions?.outbound ?? identity,
@@ -198,10 +219,23 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
       ),
       share(),
     );
+    // A Bye (or silence) can come before the events its remote sent are due: its client stays
+    // until the last of them is delivered. concatMap keeps the effects in order, so an `open`
+    // never overtakes a `close` that waits.
+    const applied$ = effects$.pipe(
+      concatMap((effect) => {
+        const wait =
+          effect.kind === 'close' ? (lastDue.get(effect.key) ?? -Infinity) + 1 - scheduler.now() : 0;
+        return wait > 0 ? timer(wait, scheduler).pipe(map(() => effect)) : of(effect);
+      }),
+      share(),
+    );
     return merge(
       hello$,
-      effects$.pipe(tap((effect) => applyEffect(effect, udp))),
-      deliveries(effects$),
+      // Deliveries subscribe first: on a close, the stuck-note guard's keyOffs reach the
+      // remote's listeners before applyEffect removes its client.
+      deliveries(effects$, applied$),
+      applied$.pipe(tap((effect) => applyEffect(effect, udp))),
       outbound(udp),
     ).pipe(ignoreElements());
   }
@@ -226,6 +260,7 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
         closedRefs.next(ref);
         refOf.delete(effect.key);
         keyOf.delete(ref);
+        lastDue.delete(effect.key);
         logger.info(`${effect.name} : connection closed (${effect.reason})`);
         return;
       }
@@ -243,20 +278,39 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
   }
 
   /** Each remote stream's packets → its events at their local delivery times → stuck-note guard → local clients. */
-  function deliveries(effects$: Observable<TableEffect>): Observable<unknown> {
-    const releases$ = effects$.pipe(
-      filter((effect) => effect.kind === 'gap' || effect.kind === 'close'),
-      map((effect) => (effect as { key: string }).key),
+  function deliveries(
+    effects$: Observable<TableEffect>,
+    applied$: Observable<TableEffect>,
+  ): Observable<unknown> {
+    const releases$ = merge(
+      gapReleases,
+      applied$.pipe(
+        filter((effect) => effect.kind === 'gap' || effect.kind === 'close'),
+        map((effect) => (effect as { key: string }).key),
+      ),
     );
     return effects$.pipe(
-      filter((effect): effect is Extract<TableEffect, { kind: 'packet' }> => effect.kind === 'packet'),
+      filter((effect): effect is PacketEffect => effect.kind === 'packet'),
       groupBy((effect) => `${effect.key}/${effect.stream}`),
       mergeMap((stream$) => {
         const key = stream$.key.slice(0, stream$.key.lastIndexOf('/'));
         return stream$.pipe(
-          map((effect) => effect.packet),
-          planDelivery(config.maxLatency),
-          tap((plan) => tableInputs.next({ kind: 'count', key, report: plan })),
+          scan<PacketEffect, PlannedPacket, undefined>(
+            (previous, effect) => ({
+              plan: planStep(previous?.plan, effect.packet, config.maxLatency),
+              releasesNotes: effect.releasesNotes,
+            }),
+            undefined,
+          ),
+          tap(({ plan, releasesNotes }) => {
+            const [first, last] = dueRange(plan);
+            lastDue.set(key, Math.max(lastDue.get(key) ?? -Infinity, last));
+            tableInputs.next({ kind: 'count', key, report: plan });
+            // Notes left hanging by the lost packets end just before this packet plays,
+            // not at once: notes still on their way from before the gap sound first.
+            if (releasesNotes) scheduleRelease(key, first - RELEASE_LEAD_MS);
+          }),
+          map(({ plan }) => plan),
           deliverOnTime(config.late, scheduler),
           extensions.inbound,
           map((event): RemoteEvent => ({ remote: key, event })),
@@ -268,6 +322,10 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
         if (ref !== undefined) hub.deliver(ref, event);
       }),
     );
+  }
+
+  function scheduleRelease(key: string, at: number): void {
+    scheduler.schedule(() => gapReleases.next(key), Math.max(0, at - scheduler.now()));
   }
 
   /** Events local clients send to remotes → packets on the wire. */

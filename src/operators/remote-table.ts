@@ -51,8 +51,9 @@ export type CloseReason = 'bye' | 'timeout' | 'shutdown';
 export type TableEffect =
   | { kind: 'open'; key: string; name: string; from: PeerAddress }
   | { kind: 'close'; key: string; name: string; reason: CloseReason }
-  | { kind: 'packet'; key: string; stream: StreamName; packet: InboundPacket }
-  /** Packets were lost, or the remote restarted: notes it started may never end. */
+  /** `releasesNotes`: packets were lost before this one, or the sender restarted: notes it began may never end. */
+  | { kind: 'packet'; key: string; stream: StreamName; packet: InboundPacket; releasesNotes: boolean }
+  /** The remote restarted (its HostID clock went back): notes it started may never end. */
   | { kind: 'gap'; key: string; stream: StreamName }
   | { kind: 'echo'; to: PeerAddress; payload: Uint8Array }
   | { kind: 'rejected'; reason: string; from: PeerAddress };
@@ -190,7 +191,6 @@ function midi(
     stats: statsStep(stats, toClockReference(clock)),
   };
   const effects: TableEffect[] = [];
-  if (verdict.missing > 0 || verdict.restarted) effects.push({ kind: 'gap', key, stream: streamName });
   for (const reason of parsed.rejected) effects.push({ kind: 'rejected', reason, from });
   const inbound: InboundPacket = {
     date: packet.date,
@@ -199,7 +199,8 @@ function midi(
     afterGap: verdict.afterGap,
     events: parsed.events,
   };
-  effects.push({ kind: 'packet', key, stream: streamName, packet: inbound });
+  const releasesNotes = verdict.missing > 0 || verdict.restarted;
+  effects.push({ kind: 'packet', key, stream: streamName, packet: inbound, releasesNotes });
   return { state: withRemote(state, entry), effects };
 }
 
