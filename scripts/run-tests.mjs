@@ -32,7 +32,8 @@ child.stdout.on('data', (chunk) => {
 });
 child.on('close', (code) => {
   const passed = Number(/^# pass (\d+)/m.exec(tail)?.[1] ?? 0);
-  const failed = Number(/^# fail (\d+)/m.exec(tail)?.[1] ?? 0);
+  const failed =
+    Number(/^# fail (\d+)/m.exec(tail)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(tail)?.[1] ?? 0);
   if (passed + failed === 0) {
     console.error('run-tests: zero tests ran');
     process.exit(1);

@@ -149,13 +149,23 @@ function serveConnection(
   const who = (): string =>
     client ? `local client ${client.name} (ref ${client.ref})` : 'local endpoint connection';
 
-  const write = (message: ServerMessage): void => {
+  // Lines written in one turn of the event loop leave in one socket write: a burst of
+  // deliveries costs one system call, not one per event.
+  let batch: string[] = [];
+  const flush = (): void => {
+    const lines = batch;
+    batch = [];
     if (socket.destroyed || !socket.writable) return;
-    socket.write(`${JSON.stringify(message)}\n`);
+    socket.write(lines.join(''));
     if (socket.writableLength > MAX_UNREAD_BYTES) {
       warn(`${who()}: reads too slowly (${socket.writableLength} bytes unread), dropped`);
       socket.destroy();
     }
+  };
+  const write = (message: ServerMessage): void => {
+    if (socket.destroyed || !socket.writable) return;
+    if (batch.length === 0) setImmediate(flush);
+    batch.push(`${JSON.stringify(message)}\n`);
   };
   const answer = (
     op: Op | null,
@@ -305,6 +315,7 @@ function serveConnection(
       lineNumber += 1;
       answer(null, undefined, line);
       // Flush the error, then drop the connection: a reader cannot resync inside an endless line.
+      flush();
       socket.end(() => socket.destroy());
     }),
   );
