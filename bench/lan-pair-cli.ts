@@ -1,0 +1,123 @@
+/**
+ * msinet through its command line: `msInetDriver` on both hosts, `msinet send
+ * --json` on a (one JSON event per stdin line) and `msinet dump --json` on b.
+ * The benchmark stamps a send when it writes the line to `msinet send` and a
+ * delivery when it reads the line `msinet dump` printed: the whole path a
+ * script using the tools sees.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Lab } from '../test/harness/lab.js';
+import type { LineProcess } from '../test/harness/line-process.js';
+import { PROBE_BASE, idOfFields, idRange, jsonLineOfId } from './lan-events.js';
+import { benchClock, onLines, problemLines, until, type Pair, type PairStamps } from './lan-pair.js';
+
+const START_TIMEOUT_MS = 20_000;
+
+export interface CliPairOptions {
+  /** Driver flags, e.g. ['-g', '10', '-lat', '10']. */
+  driverArgs: readonly string[];
+  /** Host names the stations announce. */
+  names: { sender: string; receiver: string };
+}
+
+export interface CliPair extends Pair {
+  /** Starts the client tools (which wake the drivers); the drivers run, asleep, before. */
+  startClients(): void;
+}
+
+export async function startCliPair(
+  lab: Lab,
+  hosts: [string, string],
+  options: CliPairOptions,
+): Promise<CliPair> {
+  const dir = mkdtempSync(join(tmpdir(), 'msinet-bench-'));
+  const socketOf = (host: string) => join(dir, `${host}.sock`);
+  const [senderHost, receiverHost] = hosts;
+
+  const startDriver = async (host: string, name: string): Promise<LineProcess> => {
+    const driver = lab.spawnTypeScript(
+      host,
+      'src/bin/msInetDriver.ts',
+      [...options.driverArgs, '--socket', socketOf(host)],
+      { hostname: name, label: `msInetDriver ${name}` },
+    );
+    await driver.waitForLine(/local clients: /, START_TIMEOUT_MS, { stream: 'stderr' });
+    return driver;
+  };
+  const [senderDriver, receiverDriver] = await Promise.all([
+    startDriver(senderHost, options.names.sender),
+    startDriver(receiverHost, options.names.receiver),
+  ]);
+
+  // The sockets' folder goes when the drivers have gone (the lab stops them).
+  void Promise.all([senderDriver.exited, receiverDriver.exited]).then(() =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
+  let send: LineProcess | undefined;
+  const processes = [senderDriver, receiverDriver];
+  let sent = new Map<number, number>();
+  let delivered = new Map<number, number>();
+  let probes = 0;
+
+  const sendLines = (lines: readonly string[]): void => {
+    if (!send) throw new Error('startClients() first');
+    send.child.stdin?.write(`${lines.join('\n')}\n`);
+  };
+
+  return {
+    label: 'msinet CLI (send → dump)',
+    startClients() {
+      const dump = lab.spawnTypeScript(
+        receiverHost,
+        'src/bin/msinet.ts',
+        ['--socket', socketOf(receiverHost), 'dump', '--json'],
+        {
+          label: 'msinet dump',
+        },
+      );
+      processes.push(dump);
+      onLines(dump, (line, at) => {
+        let id: number | undefined;
+        try {
+          const { event } = JSON.parse(line) as { event: Parameters<typeof idOfFields>[0] };
+          id = idOfFields(event);
+        } catch {
+          return;
+        }
+        if (id === undefined) return;
+        if (id >= PROBE_BASE) probes += 1;
+        else if (sent.has(id) && !delivered.has(id)) delivered.set(id, at);
+      });
+      send = lab.spawnTypeScript(
+        senderHost,
+        'src/bin/msinet.ts',
+        ['--socket', socketOf(senderHost), 'send', '--to', options.names.receiver, '--json'],
+        { label: 'msinet send' },
+      );
+      processes.push(send);
+    },
+    send(id) {
+      sendLines([jsonLineOfId(id)]);
+      if (id < PROBE_BASE) sent.set(id, benchClock());
+    },
+    burst(first, count) {
+      const ids = idRange(first, count);
+      const lines = ids.map(jsonLineOfId);
+      const at = benchClock();
+      sendLines(lines);
+      for (const id of ids) sent.set(id, at);
+    },
+    probeArrived: (timeoutMs) => until(() => probes > 0, timeoutMs),
+    async collect(count, timeoutMs) {
+      await until(() => delivered.size >= count, timeoutMs, 20);
+      const stamps: PairStamps = { sent, delivered };
+      sent = new Map();
+      delivered = new Map();
+      return stamps;
+    },
+    driverPids: () => ({ sender: senderDriver.pid, receiver: receiverDriver.pid }),
+    problems: () => problemLines(processes),
+  };
+}

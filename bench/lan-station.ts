@@ -1,0 +1,110 @@
+/**
+ * A benchmark station, run inside a lab host by bench/lan.ts:
+ *
+ *   node --import tsx bench/lan-station.ts --transport library|udp --role send|receive
+ *        --epoch <hrtime ns> --peer <remote name | address:port> [-- driver flags]
+ *
+ * It stamps every event it sends or receives with `process.hrtime` (the
+ * machine's monotonic clock, which every namespace shares) as ms since
+ * `--epoch`, so stamps from both hosts and the benchmark compare directly.
+ *
+ * Commands, one a line on stdin:   `send ID`, `burst FIRST COUNT`,
+ *   `expect N` (answers `reached N` once N measured events have arrived), `report`.
+ * Lines on stdout:  `ready`, `probe ID` (a readiness probe arrived),
+ *   `reached N`, `report {"sent": [[id, ms]…], "delivered": [[id, ms]…]}`.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { PROBE_BASE, idRange } from './lan-events.js';
+import { libraryTransport, udpTransport, type Role, type Transport } from './lan-transport.js';
+
+const { values, positionals } = parseArgs({
+  options: {
+    transport: { type: 'string' },
+    role: { type: 'string' },
+    epoch: { type: 'string' },
+    peer: { type: 'string' },
+  },
+  allowPositionals: true,
+});
+const role = values.role as Role;
+if (role !== 'send' && role !== 'receive') throw new Error(`--role send|receive, not ${String(values.role)}`);
+const epoch = BigInt(values.epoch ?? '0');
+const peer = values.peer ?? '';
+const now = (): number => Number(process.hrtime.bigint() - epoch) / 1e6;
+
+const transport: Transport =
+  values.transport === 'library' ? libraryTransport(role, peer, positionals) : udpTransport(role, peer);
+
+let sent: [number, number][] = [];
+let delivered: [number, number][] = [];
+let expected: number | undefined;
+const stamp = (id: number): void => {
+  if (id < PROBE_BASE) sent.push([id, now()]);
+};
+
+transport.onEvent((id) => {
+  const at = now();
+  if (id >= PROBE_BASE) {
+    process.stdout.write(`probe ${id}\n`);
+    return;
+  }
+  delivered.push([id, at]);
+  if (expected !== undefined && delivered.length >= expected) {
+    process.stdout.write(`reached ${expected}\n`);
+    expected = undefined;
+  }
+});
+
+/** With MSINET_BENCH_PROFILE=DIR, a CPU profile of the station's whole life goes to DIR (for Chrome DevTools). */
+const profileDir = process.env.MSINET_BENCH_PROFILE;
+const profiler = profileDir === undefined ? undefined : new Session();
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
+
+await transport.ready;
+process.stdout.write('ready\n');
+
+const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of lines) {
+  const [command, ...args] = line.trim().split(/\s+/);
+  const numbers = args.map(Number);
+  switch (command) {
+    case 'send':
+      transport.send([numbers[0] ?? 0], stamp);
+      break;
+    case 'burst':
+      transport.send(idRange(numbers[0] ?? 0, numbers[1] ?? 0), stamp);
+      break;
+    case 'expect':
+      expected = numbers[0] ?? 0;
+      if (delivered.length >= expected) {
+        process.stdout.write(`reached ${expected}\n`);
+        expected = undefined;
+      }
+      break;
+    case 'report':
+      process.stdout.write(`report ${JSON.stringify({ sent, delivered })}\n`);
+      sent = [];
+      delivered = [];
+      break;
+    default:
+      process.stdout.write(`error unknown command ${JSON.stringify(line)}\n`);
+  }
+}
+transport.close();
+if (profiler && profileDir !== undefined) {
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(
+    join(profileDir, `${values.transport}-${role}-${process.pid}.cpuprofile`),
+    JSON.stringify(profile),
+  );
+}
+// A moment for the last datagrams (a library driver's Bye) to leave.
+setTimeout(() => process.exit(0), 50);
