@@ -88,15 +88,30 @@ describe('remoteTable', () => {
     });
   });
 
-  test('a remote opens only once its clock reference locks; its Midi before that is ignored', () => {
-    const early = fold([...burst().slice(0, 3), input(120, midi(1, 1115, 60))]);
+  test('a remote opens once its clock reference locks; its Midi before that waits, then plays', () => {
+    const [b0, b1, b2, ...rest] = burst();
+    const early = fold([b0!, b1!, b2!, input(120, midi(1, 1115, 60))]);
     assert.deepEqual(early.effects, []);
-    const opened = fold(burst());
+    const opened = fold(rest, early.state);
     assert.deepEqual(
       opened.effects.map(({ at, effect }) => [at, effect.kind]),
-      [[250, 'open']],
+      [
+        [250, 'open'],
+        [250, 'packet'],
+      ],
     );
+    const played = opened.effects[1]?.effect;
+    assert.ok(played?.kind === 'packet');
+    assert.equal(played.packet.arrival, 120, 'planned from when it came');
     assert.equal(opened.state.remotes.get('10.0.0.1:4950')?.name, 'hostA');
+  });
+
+  test('Midi from a station never heard of is rejected and counted', () => {
+    const { effects } = fold([input(0, midi(1, 1000, 60))]);
+    assert.deepEqual(
+      effects.map(({ effect }) => effect.kind),
+      ['rejected'],
+    );
   });
 
   test('Bye closes at once; silence closes after 1 s', () => {

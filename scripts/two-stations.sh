@@ -9,6 +9,7 @@
 #   msinet --socket /tmp/msinet-hostA.sock send --to hostB keyOn:pitch=60:vel=100 keyOff:pitch=60:vel=0
 #   # and in another terminal, "on" hostB:
 #   sudo ip netns exec msinet-b node dist/bin/msinet.js --socket /tmp/msinet-hostB.sock dump
+# (The driver's socket paths are given explicitly because both stations share /tmp.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f dist/bin/msInetDriver.js ] || npm run build
@@ -41,4 +42,8 @@ done
 sleep 1
 echo "hostA and hostB are running (logs: /tmp/msinet-hostA.log, /tmp/msinet-hostB.log)."
 echo "This shell is on hostA; 'exit' stops both stations."
-PATH="$bin:$PATH" ip netns exec msinet-a bash -c "alias msinet='node $bin/msinet.js'; exec bash --norc -i" || true
+# `msinet` on this shell's PATH.
+tools=$(mktemp -d)
+printf '#!/bin/sh\nexec node %s/msinet.js "$@"\n' "$bin" > "$tools/msinet" && chmod +x "$tools/msinet"
+PATH="$tools:$PATH" ip netns exec msinet-a bash --norc -i || true
+rm -rf "$tools"

@@ -76,7 +76,22 @@ export interface RemoteEntry {
   readonly lastClock: number;
   readonly streams: Readonly<Partial<Record<StreamName, Stream>>>;
   readonly stats: RemoteStats;
+  /** Midi packets that came before the clock reference locked, played once it does. */
+  readonly early: readonly EarlyPacket[];
 }
+
+interface EarlyPacket {
+  stream: StreamName;
+  at: number;
+  packet: MidiPacket;
+}
+
+/**
+ * Packets kept from a remote whose client does not exist yet. A station that wakes to
+ * send at once (`msinet send`) may lock its peer before the peer has locked it: its first
+ * packets then wait here, a few hundred ms at most, instead of being lost.
+ */
+const MAX_EARLY_PACKETS = 64;
 
 export interface TableState {
   readonly remotes: ReadonlyMap<string, RemoteEntry>;
@@ -142,6 +157,7 @@ function hello(
           lastClock: packet.clock,
           streams: {},
           stats: known ? { ...known.stats, restarts: known.stats.restarts + 1 } : initialRemoteStats,
+          early: [],
         }
       : known;
   const clock = clockStep(base.clock, { remote: packet.clock, local: at }, params.clock);
@@ -157,8 +173,15 @@ function hello(
   if (restarted)
     for (const stream of Object.keys(known.streams) as StreamName[])
       effects.push({ kind: 'gap', key, stream });
-  if (entry.open && !base.open) effects.push({ kind: 'open', key, name: entry.name, from });
-  return { state: withRemote(state, entry), effects };
+  if (!entry.open || base.open) return { state: withRemote(state, entry), effects };
+  effects.push({ kind: 'open', key, name: entry.name, from });
+  let opened = withRemote(state, { ...entry, early: [] });
+  for (const early of entry.early) {
+    const step = midi(opened, from, early.stream, early.at, early.packet, params);
+    opened = step.state;
+    effects.push(...step.effects);
+  }
+  return { state: opened, effects };
 }
 
 function midi(
@@ -171,8 +194,13 @@ function midi(
 ): TableStep {
   const key = peerKey(from);
   const known = state.remotes.get(key);
-  // Until its client exists there is no one to deliver to: like the original, ignore.
-  if (known === undefined || !known.open) return { state, effects: [] };
+  if (known === undefined)
+    return { state, effects: [{ kind: 'rejected', reason: 'Midi from an unknown station', from }] };
+  if (!known.open) {
+    if (known.early.length >= MAX_EARLY_PACKETS) return { state, effects: [] };
+    const early = [...known.early, { stream: streamName, at, packet }];
+    return { state: withRemote(state, { ...known, early }), effects: [] };
+  }
 
   const stream = known.streams[streamName] ?? { serials: undefined, parser: initialStreamParser() };
   const { state: serials, verdict } = serialStep(stream.serials, packet);
