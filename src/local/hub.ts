@@ -246,6 +246,12 @@ export function createHub(options: HubOptions): Hub {
     };
     const send = (event: MidiEvent): Result<void> => {
       if (sessions.get(ref) !== session) return fail(`${name} is closed`);
+      const now = scheduler.now();
+      // Most events are for now: they go at once, without the machinery that holds dated ones.
+      if ((event.date ?? 0) <= now) {
+        route(ref, { ...event, date: now });
+        return ok(undefined);
+      }
       if (session.held >= maxHeld) return fail(`${name} holds ${maxHeld} events for later dates already`);
       session.held += 1;
       sent.next({ from: ref, event });
