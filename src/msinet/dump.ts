@@ -4,7 +4,7 @@
  * and print each delivery on one line until a signal stops it (exit 0). The
  * end of stdin is not a stop; the driver going away is an error (exit 1).
  */
-import { ReplaySubject, filter } from 'rxjs';
+import { ReplaySubject, filter, finalize } from 'rxjs';
 import { parseEvent } from '../model/event-json.js';
 import { describeEvent } from '../model/event-text.js';
 import type { ClientJson, DeliveryPush } from '../local/protocol.js';
@@ -25,9 +25,21 @@ export async function runDump(
   try {
     const print = command.json ? jsonLine : readableLine;
     const stdoutClosed = new Promise<void>((done) => io.stdout.once('error', () => done()));
+    // The deliveries of one event-loop turn go out in one write, not one write per event.
+    let lines: string[] = [];
+    const flush = () => {
+      if (lines.length > 0) io.stdout.write(lines.join(''));
+      lines = [];
+    };
     driver.pushes$
-      .pipe(filter((push): push is DeliveryPush => push.push === 'delivery'))
-      .subscribe((delivery) => io.stdout.write(`${print(delivery)}\n`));
+      .pipe(
+        filter((push): push is DeliveryPush => push.push === 'delivery'),
+        finalize(flush),
+      )
+      .subscribe((delivery) => {
+        if (lines.length === 0) setImmediate(flush);
+        lines.push(`${print(delivery)}\n`);
+      });
     const lists = new ReplaySubject<ClientJson[]>(1);
     clientLists(driver.pushes$).subscribe(lists);
 

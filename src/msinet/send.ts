@@ -46,8 +46,8 @@ export async function runSend(socket: string, command: SendCommand, io: Io): Pro
       report('events', await driver.request('send', { events: events.map(eventToJson) }));
     }
     if (command.json) {
-      const send = (line: number, event: Record<string, unknown>): Promise<void> =>
-        driver.request('send', { event }).then((reply) => report(`line ${line}`, reply));
+      const send = (lines: string, batch: Record<string, unknown>[]): Promise<void> =>
+        driver.request('send', { events: batch }).then((reply) => report(lines, reply));
       // Not `refused += await …`: that would add to the count read before the replies came.
       const unreadable = await sendStdin(io, send, () => driver.flushed());
       refused += unreadable;
@@ -59,29 +59,55 @@ export async function runSend(socket: string, command: SendCommand, io: Io): Pro
   }
 }
 
-/** Sends each stdin line as it is read; answers how many lines were not events. */
-async function sendStdin(
+/** Events in one request at most (the endpoint takes up to 4096). */
+const MAX_BATCH = 1024;
+
+/**
+ * Sends stdin's events as they are read: the lines that arrive together (one read of
+ * the pipe) leave in one request, so a burst costs a request per chunk, not per event.
+ * Answers how many lines were not events.
+ */
+function sendStdin(
   io: Io,
-  send: (line: number, event: Record<string, unknown>) => Promise<void>,
+  send: (lines: string, batch: Record<string, unknown>[]) => Promise<void>,
   flushed: () => Promise<void>,
 ): Promise<number> {
-  const replies: Promise<void>[] = [];
-  let bad = 0;
-  let lineNumber = 0;
-  for await (const line of createInterface({ input: io.stdin, crlfDelay: Infinity })) {
-    lineNumber += 1;
-    if (line.trim() === '') continue;
-    const event = parseLine(line);
-    if (!event.ok) {
-      bad += 1;
-      io.stderr.write(`msinet: line ${lineNumber}: ${event.reason}\n`);
-      continue;
-    }
-    replies.push(send(lineNumber, eventToJson(event.value)));
-    await flushed();
-  }
-  await Promise.all(replies);
-  return bad;
+  return new Promise((done) => {
+    const replies: Promise<void>[] = [];
+    const input = createInterface({ input: io.stdin, crlfDelay: Infinity });
+    let bad = 0;
+    let lineNumber = 0;
+    let batch: Record<string, unknown>[] = [];
+    let firstLine = 0;
+    const flush = () => {
+      if (batch.length === 0) return;
+      replies.push(send(`lines ${firstLine}–${lineNumber}`, batch));
+      batch = [];
+      // Backpressure: read on once the driver has taken what was written.
+      input.pause();
+      void flushed().then(() => input.resume());
+    };
+    input.on('line', (line) => {
+      lineNumber += 1;
+      if (line.trim() === '') return;
+      const event = parseLine(line);
+      if (!event.ok) {
+        bad += 1;
+        io.stderr.write(`msinet: line ${lineNumber}: ${event.reason}\n`);
+        return;
+      }
+      if (batch.length === 0) {
+        firstLine = lineNumber;
+        setImmediate(flush);
+      }
+      batch.push(eventToJson(event.value));
+      if (batch.length >= MAX_BATCH) flush();
+    });
+    input.on('close', () => {
+      flush();
+      void Promise.all(replies).then(() => done(bad));
+    });
+  });
 }
 
 function parseLine(line: string): { ok: true; value: MidiEvent } | { ok: false; reason: string } {
