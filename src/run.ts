@@ -36,6 +36,11 @@ export async function runDriver(config: Config): Promise<number> {
     `UDP port: ${config.port} maximum latency allowed: ${config.maxLatency} grouping time: ${config.grouping}`,
   );
 
+  if (config.midi || config.midiIn.length > 0 || config.midiOut.length > 0) {
+    logger.warn(
+      'MIDI ports (--midi, --midi-in, --midi-out) are not available in this version; running on without them',
+    );
+  }
   const interfaces = readInterfaces(config.interface);
   if (!interfaces.ok && config.interface !== undefined) {
     logger.error(interfaces.reason);
