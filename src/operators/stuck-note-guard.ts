@@ -26,12 +26,12 @@
 import {
   asyncScheduler,
   connect,
+  defer,
   endWith,
   ignoreElements,
   map,
   merge,
   mergeMap,
-  scan,
   takeUntil,
   type MonoTypeOperatorFunction,
   type Observable,
@@ -42,46 +42,41 @@ import type { RemoteEvent } from '../model/pipeline.js';
 
 type GuardInput = { kind: 'event'; delivered: RemoteEvent } | { kind: 'release'; remote: string };
 
+/**
+ * Notes sounding, by remote, then by `port/chan/pitch`. Every key event of every
+ * remote passes here, so the fold updates its maps in place rather than copying
+ * them per event: each subscription owns a fresh state (`newGuardState`).
+ */
 export interface GuardState {
-  /** Notes sounding, by remote, then by `port/chan/pitch`. */
-  hanging: ReadonlyMap<string, ReadonlyMap<string, KeyEvent>>;
-  /** What the last step lets out. */
-  out: readonly RemoteEvent[];
+  readonly hanging: Map<string, Map<string, KeyEvent>>;
 }
 
-export const initialGuardState: GuardState = { hanging: new Map(), out: [] };
+export const newGuardState = (): GuardState => ({ hanging: new Map() });
 
 const noteKey = (e: KeyEvent) => `${e.port}/${e.chan}/${e.pitch}`;
 
-function withNotes(
-  hanging: GuardState['hanging'],
-  remote: string,
-  notes: ReadonlyMap<string, KeyEvent>,
-): GuardState['hanging'] {
-  const next = new Map(hanging);
-  if (notes.size === 0) next.delete(remote);
-  else next.set(remote, notes);
-  return next;
-}
-
-/** One input through the guard: the pure step behind `stuckNoteGuard`. */
-export function guardStep(state: GuardState, input: GuardInput, now: number): GuardState {
+/** One input through the guard: updates `state`, answers what it lets out. */
+export function guardStep(state: GuardState, input: GuardInput, now: number): RemoteEvent[] {
   if (input.kind === 'release') {
     const notes = state.hanging.get(input.remote);
-    if (notes === undefined) return { hanging: state.hanging, out: [] };
-    const offs = [...notes.values()].map((on): RemoteEvent => ({
+    if (notes === undefined) return [];
+    state.hanging.delete(input.remote);
+    return [...notes.values()].map((on) => ({
       remote: input.remote,
       event: { type: 'keyOff', port: on.port, chan: on.chan, pitch: on.pitch, vel: 64, date: now },
     }));
-    return { hanging: withNotes(state.hanging, input.remote, new Map()), out: offs };
   }
   const { remote, event } = input.delivered;
-  const out = [input.delivered];
-  if (event.type !== 'keyOn' && event.type !== 'keyOff') return { hanging: state.hanging, out };
-  const notes = new Map(state.hanging.get(remote));
-  if (event.type === 'keyOn' && event.vel > 0) notes.set(noteKey(event), event);
-  else notes.delete(noteKey(event));
-  return { hanging: withNotes(state.hanging, remote, notes), out };
+  if (event.type !== 'keyOn' && event.type !== 'keyOff') return [input.delivered];
+  let notes = state.hanging.get(remote);
+  if (event.type === 'keyOn' && event.vel > 0) {
+    if (notes === undefined) state.hanging.set(remote, (notes = new Map()));
+    notes.set(noteKey(event), event);
+  } else if (notes !== undefined) {
+    notes.delete(noteKey(event));
+    if (notes.size === 0) state.hanging.delete(remote);
+  }
+  return [input.delivered];
 }
 
 export function stuckNoteGuard(
@@ -99,10 +94,10 @@ export function stuckNoteGuard(
           ),
         ),
       ),
-      scan(
-        (state: GuardState, input: GuardInput) => guardStep(state, input, scheduler.now()),
-        initialGuardState,
-      ),
-      mergeMap((state) => state.out),
+      (inputs) =>
+        defer(() => {
+          const state = newGuardState();
+          return inputs.pipe(mergeMap((input) => guardStep(state, input, scheduler.now())));
+        }),
     );
 }
