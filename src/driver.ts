@@ -40,7 +40,7 @@ import {
 } from 'rxjs';
 import { driverClientName, type Config } from './config.js';
 import { createHub, type Hub } from './local/hub.js';
-import { RELIABLE_PORT, type MidiEvent } from './model/event.js';
+import { RELIABLE_PORT, withDate, type MidiEvent } from './model/event.js';
 import type { DeliveryPlan, RemoteEvent, RemoteStats } from './model/pipeline.js';
 import { fail, type Result } from './model/result.js';
 import { clockFilterFor } from './operators/clock-reference.js';
@@ -118,8 +118,14 @@ interface PlannedPacket {
 
 /** When a plan's first and last events are due. */
 function dueRange(plan: DeliveryPlan): [number, number] {
-  const dates = plan.events.map((event) => plan.at + (event.date ?? 0));
-  return dates.length === 0 ? [plan.at, plan.at] : [Math.min(...dates), Math.max(...dates)];
+  if (plan.events.length === 0) return [plan.at, plan.at];
+  let first = Infinity;
+  let last = -Infinity;
+  for (const event of plan.events) {
+    first = Math.min(first, event.date ?? 0);
+    last = Math.max(last, event.date ?? 0);
+  }
+  return [plan.at + first, plan.at + last];
 }
 
 const BYE = encodePacket({ kind: 'bye' });
@@ -353,6 +359,8 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
           shareReplay(1),
         );
         const routed$ = reliable$.pipe(
+          // Dated before waiting for the connection: it goes out as sent then, not when connected.
+          map((event) => (event.date === undefined ? withDate(event, scheduler.now()) : event)),
           mergeMap((event) =>
             route$.pipe(
               take(1),
@@ -504,8 +512,12 @@ class PendingEvents {
 
   add(ref: number, n: number): void {
     const count = (this.counts.get(ref) ?? 0) + n;
-    if (count <= 0) this.counts.delete(ref);
-    else this.counts.set(ref, count);
+    if (count > 0) {
+      this.counts.set(ref, count);
+      return;
+    }
+    // Only a remote drained is news to `drained`; not every event on its way.
+    this.counts.delete(ref);
     this.changed.next();
   }
 

@@ -38,7 +38,7 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import type { MidiEvent } from '../model/event.js';
+import { withDate, type MidiEvent } from '../model/event.js';
 import {
   clientByRef,
   destinations,
@@ -61,7 +61,11 @@ export interface Delivery {
   readonly event: MidiEvent;
 }
 
-/** An event a client sent to a remote station's client, at its date. */
+/**
+ * An event a client sent to a remote station's client, at its date. `event.date`
+ * is that moment, or absent for an event sent for now: the receiver of
+ * `outbound$` takes it in the same call and dates it with `scheduler.now()`.
+ */
 export interface Outbound {
   readonly remote: number;
   readonly event: MidiEvent;
@@ -148,7 +152,17 @@ interface Session {
   readonly sentTo: Set<number>;
 }
 
+/** Where events from one client go: worked out once per registry state, since routing is per event. */
+interface Routes {
+  readonly senderName: string;
+  readonly senderKind: Client['kind'];
+  readonly locals: readonly number[];
+  readonly remotes: readonly number[];
+}
+
 export const DEFAULT_MAX_HELD = 65_536;
+/** What `send` answers when it took the event: one value, not a new one per event. */
+const SENT: Result<void> = ok(undefined);
 
 export function createHub(options: HubOptions): Hub {
   const scheduler = options.scheduler ?? asyncScheduler;
@@ -194,7 +208,7 @@ export function createHub(options: HubOptions): Hub {
           const wait = (event.date ?? 0) - scheduler.now();
           const held$ = wait > 0 ? timer(wait, scheduler) : of(0);
           return held$.pipe(
-            map(() => ({ from: ref, event: { ...event, date: scheduler.now() } })),
+            map(() => ({ from: ref, event })),
             takeUntil(session.closed),
             finalize(() => {
               session.held -= 1;
@@ -203,7 +217,7 @@ export function createHub(options: HubOptions): Hub {
           );
         }),
       )
-      .subscribe(({ from: ref, event }) => route(ref, event)),
+      .subscribe(({ from: ref, event }) => route(ref, event, scheduler.now())),
   ];
 
   function dispatch(action: RegistryAction): Result<Step> {
@@ -212,17 +226,46 @@ export function createHub(options: HubOptions): Hub {
     return outcome;
   }
 
-  /** Hands an event, dated with the moment of its dispatch, to every client connected from `src`. */
-  function route(src: number, event: MidiEvent & { date: number }): void {
+  let routesFor: RegistryState | undefined;
+  const routesBySrc = new Map<number, Routes | undefined>();
+
+  function routesOf(src: number): Routes | undefined {
+    if (routesFor !== current) {
+      routesFor = current;
+      routesBySrc.clear();
+    }
+    if (routesBySrc.has(src)) return routesBySrc.get(src);
     const sender = clientByRef(current, src);
-    if (!sender) return;
-    const delivery: Delivery = { time: event.date, from: sender.name, event };
-    for (const dst of destinations(current, src)) {
-      const target = clientByRef(current, dst);
-      if (target?.kind === 'local') sessions.get(dst)?.inbox.next(delivery);
-      else if (target?.kind === 'remote') {
-        sessions.get(src)?.sentTo.add(dst);
-        outbound.next({ remote: dst, event });
+    const targets = sender ? destinations(current, src).map((dst) => clientByRef(current, dst)) : [];
+    const refsOf = (kind: Client['kind']) => targets.flatMap((t) => (t?.kind === kind ? [t.ref] : []));
+    const routes = sender && {
+      senderName: sender.name,
+      senderKind: sender.kind,
+      locals: refsOf('local'),
+      remotes: refsOf('remote'),
+    };
+    routesBySrc.set(src, routes);
+    return routes;
+  }
+
+  /**
+   * Hands an event to every client connected from `src`, dated `time`, the moment of its dispatch.
+   * An event without a date goes to remotes as it is: the outbound path dates it as it arrives, in
+   * this same call, and the copy a date would cost is the largest part of sending an event.
+   */
+  function route(src: number, event: MidiEvent, time: number): void {
+    const routes = routesOf(src);
+    if (!routes) return;
+    if (routes.locals.length > 0) {
+      const delivery: Delivery = { time, from: routes.senderName, event: withDate(event, time) };
+      for (const dst of routes.locals) sessions.get(dst)?.inbox.next(delivery);
+    }
+    if (routes.remotes.length > 0) {
+      const outgoing = event.date === undefined || event.date === time ? event : withDate(event, time);
+      const sentTo = sessions.get(src)?.sentTo;
+      for (const dst of routes.remotes) {
+        if (sentTo !== undefined && !sentTo.has(dst)) sentTo.add(dst);
+        outbound.next({ remote: dst, event: outgoing });
       }
     }
   }
@@ -249,13 +292,13 @@ export function createHub(options: HubOptions): Hub {
       const now = scheduler.now();
       // Most events are for now: they go at once, without the machinery that holds dated ones.
       if ((event.date ?? 0) <= now) {
-        route(ref, { ...event, date: now });
-        return ok(undefined);
+        route(ref, event, now);
+        return SENT;
       }
       if (session.held >= maxHeld) return fail(`${name} holds ${maxHeld} events for later dates already`);
       session.held += 1;
       sent.next({ from: ref, event });
-      return ok(undefined);
+      return SENT;
     };
     const drained = (): Observable<void> =>
       defer(() =>
@@ -293,9 +336,7 @@ export function createHub(options: HubOptions): Hub {
     connect: (src, dst) => unit(dispatch({ type: 'connect', src, dst })),
     disconnect: (src, dst) => unit(dispatch({ type: 'disconnect', src, dst })),
     deliver(fromRemote, event) {
-      if (clientByRef(current, fromRemote)?.kind === 'remote') {
-        route(fromRemote, { ...event, date: scheduler.now() });
-      }
+      if (routesOf(fromRemote)?.senderKind === 'remote') route(fromRemote, event, scheduler.now());
     },
     dispose() {
       for (const session of [...sessions.values()]) {

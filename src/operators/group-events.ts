@@ -30,7 +30,7 @@ import {
   type SchedulerAction,
   type SchedulerLike,
 } from 'rxjs';
-import type { MidiEvent } from '../model/event.js';
+import { withDate, type MidiEvent } from '../model/event.js';
 import type { EventGroup } from '../model/pipeline.js';
 
 const I16_MIN = -32768;
@@ -41,30 +41,27 @@ export function relativeDate(date: number, groupDate: number, periodMs: number):
   return Math.min(I16_MAX, Math.max(I16_MIN, Math.round(date - (groupDate - periodMs))));
 }
 
-interface Collected {
-  event: MidiEvent;
-  /** The event's date, or its arrival time when it had none. */
-  date: number;
-}
-
 export function groupEvents(
   periodMs: number,
   scheduler: SchedulerLike = asyncScheduler,
 ): OperatorFunction<MidiEvent, EventGroup> {
   return (source) =>
     new Observable<EventGroup>((subscriber) => {
-      let collected: Collected[] = [];
+      // Events and their dates (the arrival time when an event has none), side by side.
+      let collected: MidiEvent[] = [];
+      let dates: number[] = [];
       /** The action that closes the open period; undefined while idle. */
       let period: { unsubscribe(): void } | undefined;
 
       const emitCollected = () => {
         const date = Math.round(scheduler.now());
-        const events = collected.map(({ event, date: at }) => ({
-          ...event,
-          date: relativeDate(at, date, periodMs),
-        }));
+        const at = dates;
+        const events = collected.map((event, i) =>
+          withDate(event, relativeDate(at[i] ?? date, date, periodMs)),
+        );
         // Cleared before emitting: an event sent back in from a subscriber opens the next group.
         collected = [];
+        dates = [];
         subscriber.next({ kind: 'group', date, events });
       };
 
@@ -81,7 +78,8 @@ export function groupEvents(
 
       const upstream = source.subscribe({
         next: (event) => {
-          collected.push({ event, date: event.date ?? scheduler.now() });
+          collected.push(event);
+          dates.push(event.date ?? scheduler.now());
           period ??= scheduler.schedule(closePeriod, periodMs);
         },
         error: (err: unknown) => subscriber.error(err),
