@@ -25,19 +25,22 @@ import {
   type SchedulerAction,
   type SchedulerLike,
 } from 'rxjs';
-import type { MidiEvent } from '../model/event.js';
+import { withDate, type MidiEvent } from '../model/event.js';
 import type { DeliveryPlan } from '../model/pipeline.js';
 
 export type LatePolicy = 'play' | 'drop';
 
 /** A plan's events dated with their local due times, in the order they fall due. */
 export function dueEvents(plan: DeliveryPlan): MidiEvent[] {
-  return plan.events
-    .map((event) => ({ ...event, date: plan.at + (event.date ?? 0) }))
-    .sort((x, y) => x.date - y.date);
+  const events = plan.events.map((event) => withDate(event, plan.at + (event.date ?? 0)));
+  // Most packets are already in date order: sort only those that are not.
+  const inOrder = events.every((event, i) => i === 0 || event.date >= (events[i - 1]?.date ?? -Infinity));
+  return inOrder ? events : events.sort((x, y) => x.date - y.date);
 }
 
 const dueOf = (event: MidiEvent) => event.date ?? 0;
+/** Delivered events the queue may keep at its front before it is compacted. */
+const COMPACT_AFTER = 1024;
 
 export function deliverOnTime(
   late: LatePolicy = 'play',
@@ -47,27 +50,46 @@ export function deliverOnTime(
     new Observable<MidiEvent>((subscriber) => {
       // One queue in due order and one action for its head: events due at the same
       // moment leave in the order their packets came, whatever the timer does.
+      // Events leave from `head` on; the array is compacted now and then, not on every
+      // emission, so a burst of thousands of events costs linear time.
       let queue: MidiEvent[] = [];
+      let head = 0;
       let action: Subscription | undefined;
       let scheduledFor = Infinity;
       let sourceDone = false;
+      /** Inside emitDue: a plan sent in by a subscriber joins the queue and waits for its turn. */
+      let emitting = false;
 
-      function emitDue(this: SchedulerAction<undefined>) {
+      const compact = () => {
+        queue = queue.slice(head);
+        head = 0;
+      };
+
+      /** Emits every event due by now, in order; answers when the next one is due (Infinity: none). */
+      const emitDue = (): number => {
         const now = scheduler.now();
-        let sent = 0;
-        while (sent < queue.length && dueOf(queue[sent] as MidiEvent) <= now && !subscriber.closed) {
-          subscriber.next(queue[sent] as MidiEvent);
-          sent += 1;
+        emitting = true;
+        while (head < queue.length && dueOf(queue[head] as MidiEvent) <= now && !subscriber.closed) {
+          const event = queue[head] as MidiEvent;
+          head += 1;
+          subscriber.next(event);
         }
-        queue = queue.slice(sent);
-        const next = queue[0];
-        if (next !== undefined && !subscriber.closed) {
-          scheduledFor = dueOf(next);
-          this.schedule(undefined, scheduledFor - now);
+        emitting = false;
+        if (head === queue.length) {
+          queue = [];
+          head = 0;
+        } else if (head >= COMPACT_AFTER && head * 2 >= queue.length) compact();
+        const next = queue[head];
+        return next !== undefined && !subscriber.closed ? dueOf(next) : Infinity;
+      };
+
+      function onTimer(this: SchedulerAction<undefined>) {
+        scheduledFor = emitDue();
+        if (scheduledFor !== Infinity) {
+          this.schedule(undefined, scheduledFor - scheduler.now());
           return;
         }
         action = undefined;
-        scheduledFor = Infinity;
         if (sourceDone) subscriber.complete();
       }
 
@@ -78,14 +100,21 @@ export function deliverOnTime(
           const first = events[0];
           if (first === undefined) return;
           const last = queue[queue.length - 1];
-          queue = queue.concat(events);
+          for (const event of events) queue.push(event);
           // Plans of one stream come due in order (planDelivery sees to it); a stable sort mends the rest.
-          if (last !== undefined && dueOf(first) < dueOf(last)) queue.sort((x, y) => dueOf(x) - dueOf(y));
-          const head = dueOf(queue[0] as MidiEvent);
-          if (action !== undefined && head >= scheduledFor) return;
+          if (last !== undefined && dueOf(first) < dueOf(last)) {
+            compact();
+            queue.sort((x, y) => dueOf(x) - dueOf(y));
+          }
+          // What is due already (a late packet) leaves now, not after whatever else this loop turn holds
+          // (a burst's other datagrams): the queue's order is kept, since everything due before it leaves first.
+          if (emitting) return;
+          const due =
+            dueOf(queue[head] as MidiEvent) <= scheduler.now() ? emitDue() : dueOf(queue[head] as MidiEvent);
+          if (due === Infinity || (action !== undefined && due >= scheduledFor)) return;
           action?.unsubscribe();
-          scheduledFor = head;
-          action = scheduler.schedule(emitDue, Math.max(0, head - scheduler.now()));
+          scheduledFor = due;
+          action = scheduler.schedule(onTimer, Math.max(0, due - scheduler.now()));
         },
         error: (err: unknown) => subscriber.error(err),
         complete: () => {

@@ -24,7 +24,13 @@ export { deliverOnTime, dueEvents, type LatePolicy } from './deliver-on-time.js'
 export { scheduleDelivery } from './schedule-delivery.js';
 export { routePort255, pathOf } from './route-port255.js';
 export { sleepUntilFirstClient } from './sleep-until-first-client.js';
-export { stuckNoteGuard, guardStep, newGuardState, type GuardState } from './stuck-note-guard.js';
+export {
+  stuckNoteGuard,
+  trackNote,
+  releaseNotes,
+  newGuardState,
+  type GuardState,
+} from './stuck-note-guard.js';
 export { remoteStats, statsStep, initialRemoteStats } from './remote-stats.js';
 export { transpose, isPitched } from './transpose.js';
 export { mapChannel, isChannelMessage, type ChannelMapping } from './map-channel.js';

@@ -23,51 +23,27 @@
  *
  * Scheduler: `scheduler` (default `asyncScheduler`), only to date the keyOffs.
  */
-import {
-  asyncScheduler,
-  connect,
-  defer,
-  endWith,
-  ignoreElements,
-  map,
-  merge,
-  mergeMap,
-  takeUntil,
-  type MonoTypeOperatorFunction,
-  type Observable,
-  type SchedulerLike,
-} from 'rxjs';
+import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import type { KeyEvent } from '../model/event.js';
 import type { RemoteEvent } from '../model/pipeline.js';
 
-type GuardInput = { kind: 'event'; delivered: RemoteEvent } | { kind: 'release'; remote: string };
-
 /**
- * Notes sounding, by remote, then by `port/chan/pitch`. Every key event of every
- * remote passes here, so the fold updates its maps in place rather than copying
- * them per event: each subscription owns a fresh state (`newGuardState`).
+ * Notes sounding, by remote, then by port/chan/pitch. Every key event of every
+ * remote passes here, so the guard updates its maps in place rather than
+ * copying them per event: each subscription owns a fresh state (`newGuardState`).
  */
 export interface GuardState {
-  readonly hanging: Map<string, Map<string, KeyEvent>>;
+  readonly hanging: Map<string, Map<number, KeyEvent>>;
 }
 
 export const newGuardState = (): GuardState => ({ hanging: new Map() });
 
-const noteKey = (e: KeyEvent) => `${e.port}/${e.chan}/${e.pitch}`;
+/** port/chan/pitch as one number (a string per key event would cost more than the rest of the step). */
+const noteKey = (e: KeyEvent) => e.port * 0x10000 + e.chan * 0x100 + e.pitch;
 
-/** One input through the guard: updates `state`, answers what it lets out. */
-export function guardStep(state: GuardState, input: GuardInput, now: number): RemoteEvent[] {
-  if (input.kind === 'release') {
-    const notes = state.hanging.get(input.remote);
-    if (notes === undefined) return [];
-    state.hanging.delete(input.remote);
-    return [...notes.values()].map((on) => ({
-      remote: input.remote,
-      event: { type: 'keyOff', port: on.port, chan: on.chan, pitch: on.pitch, vel: 64, date: now },
-    }));
-  }
-  const { remote, event } = input.delivered;
-  if (event.type !== 'keyOn' && event.type !== 'keyOff') return [input.delivered];
+/** An event on its way to local clients: remembered if it starts a note, forgotten if it ends one. */
+export function trackNote(state: GuardState, { remote, event }: RemoteEvent): void {
+  if (event.type !== 'keyOn' && event.type !== 'keyOff') return;
   let notes = state.hanging.get(remote);
   if (event.type === 'keyOn' && event.vel > 0) {
     if (notes === undefined) state.hanging.set(remote, (notes = new Map()));
@@ -76,7 +52,17 @@ export function guardStep(state: GuardState, input: GuardInput, now: number): Re
     notes.delete(noteKey(event));
     if (notes.size === 0) state.hanging.delete(remote);
   }
-  return [input.delivered];
+}
+
+/** A remote's hanging notes ended: their keyOffs, dated `now`; the remote is forgotten. */
+export function releaseNotes(state: GuardState, remote: string, now: number): RemoteEvent[] {
+  const notes = state.hanging.get(remote);
+  if (notes === undefined) return [];
+  state.hanging.delete(remote);
+  return [...notes.values()].map((on) => ({
+    remote,
+    event: { type: 'keyOff', port: on.port, chan: on.chan, pitch: on.pitch, vel: 64, date: now },
+  }));
 }
 
 export function stuckNoteGuard(
@@ -84,20 +70,28 @@ export function stuckNoteGuard(
   scheduler: SchedulerLike = asyncScheduler,
 ): MonoTypeOperatorFunction<RemoteEvent> {
   return (source) =>
-    source.pipe(
-      connect((delivered$) =>
-        merge(
-          delivered$.pipe(map((delivered): GuardInput => ({ kind: 'event', delivered }))),
-          release$.pipe(
-            takeUntil(delivered$.pipe(ignoreElements(), endWith(true))),
-            map((remote): GuardInput => ({ kind: 'release', remote })),
-          ),
-        ),
-      ),
-      (inputs) =>
-        defer(() => {
-          const state = newGuardState();
-          return inputs.pipe(mergeMap((input) => guardStep(state, input, scheduler.now())));
-        }),
-    );
+    // Written out rather than composed (merge, mergeMap): every delivered event passes here,
+    // and this way it costs one map update, not a wrapper object and an Observable each.
+    new Observable<RemoteEvent>((subscriber) => {
+      const state = newGuardState();
+      const releases = release$.subscribe({
+        next: (remote) => {
+          for (const keyOff of releaseNotes(state, remote, scheduler.now())) subscriber.next(keyOff);
+        },
+        // Its end changes nothing (events still pass); its error is the output's.
+        error: (error: unknown) => subscriber.error(error),
+      });
+      const events = source.subscribe({
+        next: (delivered) => {
+          trackNote(state, delivered);
+          subscriber.next(delivered);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        events.unsubscribe();
+        releases.unsubscribe();
+      };
+    });
 }
