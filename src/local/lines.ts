@@ -28,22 +28,28 @@ export function splitLines(maxBytes: number = MAX_LINE_BYTES): OperatorFunction<
       };
       const subscription = source.subscribe({
         next(chunk) {
-          let bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-          for (let newline = bytes.indexOf(10); newline >= 0; newline = bytes.indexOf(10)) {
-            if (pendingBytes + newline > maxBytes) return tooLong();
-            const line = Buffer.concat([...pending, bytes.subarray(0, newline)]).toString('utf8');
+          const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+          // Lines are read in place, by index: a chunk of a burst holds thousands of them.
+          let start = 0;
+          for (let newline = bytes.indexOf(10); newline >= 0; newline = bytes.indexOf(10, start)) {
+            if (pendingBytes + newline - start > maxBytes) return tooLong();
+            const line =
+              pending.length === 0
+                ? bytes.toString('utf8', start, newline)
+                : Buffer.concat([...pending, bytes.subarray(start, newline)]).toString('utf8');
             pending = [];
             pendingBytes = 0;
-            bytes = bytes.subarray(newline + 1);
+            start = newline + 1;
             const text = line.endsWith('\r') ? line.slice(0, -1) : line;
             if (text.trim() !== '') subscriber.next(ok(text));
             if (subscriber.closed) return;
           }
-          if (pendingBytes + bytes.length > maxBytes) return tooLong();
-          if (bytes.length > 0) {
+          const rest = bytes.length - start;
+          if (pendingBytes + rest > maxBytes) return tooLong();
+          if (rest > 0) {
             // Copied: the source may reuse its buffer.
-            pending.push(Buffer.from(bytes));
-            pendingBytes += bytes.length;
+            pending.push(Buffer.from(bytes.subarray(start)));
+            pendingBytes += rest;
           }
         },
         error: (error: unknown) => subscriber.error(error),

@@ -7,7 +7,7 @@
  * type's fields in the order of EVENT_FIELDS; `port` and `chan` always
  * present (they default to 0 on input); `date` only when the event has one.
  */
-import type { MidiEvent } from './event.js';
+import type { EventType, MidiEvent } from './event.js';
 import {
   checkChan,
   checkDate,
@@ -21,6 +21,19 @@ import {
 import { fail, ok, type Result } from './result.js';
 
 const BASE_FIELDS = ['type', 'date', 'port', 'chan'];
+
+/** The fields each type takes, made once: every event from outside is checked against them. */
+const KNOWN_FIELDS = new Map<EventType, ReadonlySet<string>>(
+  EVENT_TYPES.map((type) => [type, new Set([...BASE_FIELDS, ...EVENT_FIELDS[type].map((f) => f.name)])]),
+);
+
+/** The first key of `json` with a value that `known` lacks. */
+function unknownField(json: Record<string, unknown>, known: ReadonlySet<string>): string | undefined {
+  for (const key in json) {
+    if (!known.has(key) && json[key] !== undefined) return key;
+  }
+  return undefined;
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -48,8 +61,7 @@ export function parseEvent(input: unknown): Result<MidiEvent> {
   const type = named;
 
   const fields = EVENT_FIELDS[type];
-  const known = new Set([...BASE_FIELDS, ...fields.map((f) => f.name)]);
-  const unknown = Object.keys(json).find((key) => !known.has(key) && json[key] !== undefined);
+  const unknown = unknownField(json, KNOWN_FIELDS.get(type) ?? new Set(BASE_FIELDS));
   if (unknown !== undefined) {
     const list = fields.length === 0 ? 'none but port, chan, date' : fields.map((f) => f.name).join(', ');
     return fail(`${unknown}: unknown field for ${type} (its fields: ${list})`);

@@ -6,7 +6,7 @@
  * Node's timers work in whole milliseconds of a loop clock that is read once
  * per loop turn, so `setTimeout(f, 5)` may run 4.x ms later by `process.hrtime`,
  * or 2 ms later. Here one timer is set `spinMs` before the earliest deadline,
- * then `setImmediate` turns re-read `process.hrtime` until the deadline is
+ * then `setImmediate` turns re-read the monotonic clock until the deadline is
  * reached, without blocking the loop. All pending actions share one queue
  * ordered by (deadline, order of scheduling), so actions due at once run in
  * the order they were scheduled, as with rxjs's own schedulers.
@@ -15,6 +15,7 @@
  * was made (the module's `preciseScheduler`: since the driver started, like
  * MidiShare's clock).
  */
+import { performance } from 'node:perf_hooks';
 import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
 
 export interface PreciseSchedulerOptions {
@@ -77,7 +78,7 @@ class PreciseAction<T> extends Subscription implements SchedulerAction<T>, Pendi
 }
 
 export class PreciseScheduler implements SchedulerLike {
-  private readonly origin = process.hrtime.bigint();
+  private readonly origin = performance.now();
   private readonly spinMs: number;
   /** Sorted by (deadline, order). */
   private readonly queue: Pending[] = [];
@@ -90,7 +91,8 @@ export class PreciseScheduler implements SchedulerLike {
   }
 
   now(): number {
-    return Number(process.hrtime.bigint() - this.origin) / 1e6;
+    // performance.now() reads the same monotonic clock as process.hrtime, without a BigInt per call.
+    return performance.now() - this.origin;
   }
 
   schedule<T>(work: Work<T>, delay = 0, state?: T): Subscription {

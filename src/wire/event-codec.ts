@@ -148,19 +148,45 @@ const toI16 = (n: number) => Math.max(-0x8000, Math.min(0x7fff, Math.trunc(n)));
  * refuse such events first (SPEC §5.4; see `encodedEventLength`).
  */
 export function encodeEvent(e: MidiEvent, relDate: number): Buffer {
+  const payload = checkedPayload(e);
+  const bytes = Buffer.allocUnsafe(EVENT_HEADER_SIZE + payload.length);
+  writeEvent(e, relDate, payload, bytes, 0);
+  return bytes;
+}
+
+/**
+ * `encodeEvent` written into `target` at `at` (which must have room for
+ * `encodedEventLength(e)` bytes); answers where the event ends. A packetizer
+ * fills one buffer with many events this way, without a buffer per event.
+ */
+export function encodeEventInto(e: MidiEvent, relDate: number, target: Buffer, at: number): number {
+  const payload = checkedPayload(e);
+  writeEvent(e, relDate, payload, target, at);
+  return at + EVENT_HEADER_SIZE + payload.length;
+}
+
+function checkedPayload(e: MidiEvent): Uint8Array | number[] {
   const payload = payloadOf(e);
   if (payload.length > MAX_PAYLOAD_BYTES) {
     throw new RangeError(`${e.type} payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
   }
-  const bytes = Buffer.allocUnsafe(EVENT_HEADER_SIZE + payload.length);
-  bytes.writeUInt16BE(LEN_OVERHEAD + payload.length, 0);
-  bytes[2] = TYPE_CODES[e.type];
-  bytes.writeInt16BE(toI16(relDate), 3);
-  bytes[5] = e.port & 0xff;
-  bytes[6] = e.chan & 0xff;
+  return payload;
+}
+
+function writeEvent(
+  e: MidiEvent,
+  relDate: number,
+  payload: Uint8Array | number[],
+  bytes: Buffer,
+  at: number,
+): void {
+  bytes.writeUInt16BE(LEN_OVERHEAD + payload.length, at);
+  bytes[at + 2] = TYPE_CODES[e.type];
+  bytes.writeInt16BE(toI16(relDate), at + 3);
+  bytes[at + 5] = e.port & 0xff;
+  bytes[at + 6] = e.chan & 0xff;
   // Typed-array assignment keeps the low 8 bits of each number, the width cut we want.
-  bytes.set(payload, EVENT_HEADER_SIZE);
-  return bytes;
+  bytes.set(payload, at + EVENT_HEADER_SIZE);
 }
 
 /** How many bytes `encodeEvent` would produce, without producing them. */
@@ -197,43 +223,64 @@ export function decodeEvent(bytes: Uint8Array, at: number): Result<DecodedEvent>
   const fixed = FIXED_PAYLOAD[type];
   if (fixed !== undefined && fixed !== payloadSize) return fail(`bad length for ${type}`);
   const date = (wordAt(bytes, at + 3) << 16) >> 16; // sign-extends the i16
-  const base = { date, port: byteAt(bytes, at + 5), chan: byteAt(bytes, at + 6) };
-  return ok({ event: eventOf(type, base, bytes, at + EVENT_HEADER_SIZE, payloadSize), length });
+  const head: EventHead = { type, date, port: byteAt(bytes, at + 5), chan: byteAt(bytes, at + 6) };
+  return ok({ event: eventOf(head, bytes, at + EVENT_HEADER_SIZE, payloadSize), length });
+}
+
+interface EventHead {
+  type: EventType;
+  date: number;
+  port: number;
+  chan: number;
 }
 
 /** The payload is the `size` bytes of `bytes` from `p`. */
 function eventOf(
-  type: EventType,
-  base: { date: number; port: number; chan: number },
+  { type, date, port, chan }: EventHead,
   bytes: Uint8Array,
   p: number,
   size: number,
 ): MidiEvent {
+  // The common fields are written out, not spread: spreading costs several times more per event.
   switch (type) {
     case 'note':
-      return { type, ...base, pitch: byteAt(bytes, p), vel: byteAt(bytes, p + 1), dur: wordAt(bytes, p + 2) };
+      return {
+        type,
+        date,
+        port,
+        chan,
+        pitch: byteAt(bytes, p),
+        vel: byteAt(bytes, p + 1),
+        dur: wordAt(bytes, p + 2),
+      };
     case 'keyOn':
     case 'keyOff':
     case 'keyPress':
-      return { type, ...base, pitch: byteAt(bytes, p), vel: byteAt(bytes, p + 1) };
+      return { type, date, port, chan, pitch: byteAt(bytes, p), vel: byteAt(bytes, p + 1) };
     case 'ctrlChange':
-      return { type, ...base, ctrl: byteAt(bytes, p), value: byteAt(bytes, p + 1) };
+      return { type, date, port, chan, ctrl: byteAt(bytes, p), value: byteAt(bytes, p + 1) };
     case 'ctrl14b':
     case 'nonRegParam':
     case 'regParam':
-      return { type, ...base, ctrl: wordAt(bytes, p + 2), value: wordAt(bytes, p) };
+      return { type, date, port, chan, ctrl: wordAt(bytes, p + 2), value: wordAt(bytes, p) };
     case 'progChange':
     case 'chanPress':
     case 'songSel':
     case 'chanPrefix':
-      return { type, ...base, value: byteAt(bytes, p) };
+      return { type, date, port, chan, value: byteAt(bytes, p) };
     case 'pitchWheel':
     case 'songPos':
-      return { type, ...base, value: (byteAt(bytes, p) & 0x7f) | ((byteAt(bytes, p + 1) & 0x7f) << 7) };
+      return {
+        type,
+        date,
+        port,
+        chan,
+        value: (byteAt(bytes, p) & 0x7f) | ((byteAt(bytes, p + 1) & 0x7f) << 7),
+      };
     case 'seqNum':
-      return { type, ...base, value: wordAt(bytes, p) };
+      return { type, date, port, chan, value: wordAt(bytes, p) };
     case 'tempo':
-      return { type, ...base, value: ((wordAt(bytes, p) << 16) | wordAt(bytes, p + 2)) >>> 0 };
+      return { type, date, port, chan, value: ((wordAt(bytes, p) << 16) | wordAt(bytes, p + 2)) >>> 0 };
     case 'clock':
     case 'start':
     case 'continue':
@@ -242,7 +289,7 @@ function eventOf(
     case 'activeSens':
     case 'reset':
     case 'endTrack':
-      return { type, ...base };
+      return { type, date, port, chan };
     case 'quarterFrame':
     case 'keySign':
     case 'smpteOffset':
@@ -250,7 +297,7 @@ function eventOf(
     case 'sysEx':
     case 'stream':
     case 'specific':
-      return { type, ...base, data: Array.from(bytes.subarray(p, p + size)) };
+      return { type, date, port, chan, data: Array.from(bytes.subarray(p, p + size)) };
     case 'textual':
     case 'copyright':
     case 'seqName':
@@ -258,6 +305,6 @@ function eventOf(
     case 'lyric':
     case 'marker':
     case 'cuePoint':
-      return { type, ...base, text: decodeText(bytes.subarray(p, p + size)) };
+      return { type, date, port, chan, text: decodeText(bytes.subarray(p, p + size)) };
   }
 }

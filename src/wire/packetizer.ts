@@ -9,7 +9,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { MidiEvent } from '../model/event.js';
-import { encodeEvent } from './event-codec.js';
+import { encodeEventInto, encodedEventLength } from './event-codec.js';
 import { MAX_MIDI_COUNT } from './codec.js';
 import type { MidiPacket } from './packet.js';
 
@@ -31,12 +31,16 @@ export function packetize(events: readonly MidiEvent[], opts: PacketizeOptions):
   if (!Number.isInteger(maxEventBytes) || maxEventBytes < 1 || maxEventBytes > MAX_MIDI_COUNT) {
     throw new RangeError(`maxEventBytes must be an integer in 1..${MAX_MIDI_COUNT}, not ${maxEventBytes}`);
   }
-  const encoded = events.map((e) => encodeEvent(e, e.date ?? 0));
-  const stream = Buffer.concat(encoded);
+  // One buffer for the whole group, each event written straight into it.
+  let size = 0;
+  for (const e of events) size += encodedEventLength(e);
+  const stream = Buffer.allocUnsafe(size);
   /** Where each event ends in the stream, to find the one a packet boundary cuts. */
   const ends: number[] = [];
   let position = 0;
-  for (const bytes of encoded) ends.push((position += bytes.length));
+  for (const e of events) ends.push((position = encodeEventInto(e, e.date ?? 0, stream, position)));
+  if (position !== size)
+    throw new Error(`packetize: events took ${position} bytes, not the ${size} foreseen`);
 
   const packets: MidiPacket[] = [];
   let event = 0;
