@@ -43,6 +43,12 @@ export function fieldsOfId(id: number): KeyFields {
   return { type: typeOfId(id), pitch, vel, chan };
 }
 
+/** The event an id stands for, on port 0, as a client sends it (one object, no copy). */
+export function eventOfId(id: number): KeyFields & { port: number } {
+  const { type, pitch, vel, chan } = fieldsOfId(id);
+  return { type, port: 0, chan, pitch, vel };
+}
+
 function isIndex(value: unknown, size: number): value is number {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) < size;
 }

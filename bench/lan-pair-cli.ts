@@ -3,17 +3,46 @@
  * --json` on a (one JSON event per stdin line) and `msinet dump --json` on b.
  * The benchmark stamps a send when it writes the line to `msinet send` and a
  * delivery when it reads the line `msinet dump` printed: the whole path a
- * script using the tools sees.
+ * script using the tools sees. The tools run as installed: `dist/bin/*.js`,
+ * compiled by `npm run build` (`buildCli` does it first), not through tsx.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from '../test/harness/lab.js';
 import type { LineProcess } from '../test/harness/line-process.js';
+import { REPO_ROOT } from '../test/harness/paths.js';
 import { PROBE_BASE, idOfFields, idRange, jsonLineOfId } from './lan-events.js';
 import { benchClock, onLines, problemLines, until, type Pair, type PairStamps } from './lan-pair.js';
 
 const START_TIMEOUT_MS = 20_000;
+
+/** Compiles src/ to dist/ (`npm run build`), so the CLIs measured are the ones users run. */
+export function buildCli(): void {
+  execFileSync(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+    },
+  );
+}
+
+/** One of the installed CLIs on a lab host. */
+function spawnCli(
+  lab: Lab,
+  host: string,
+  bin: 'msInetDriver' | 'msinet',
+  args: readonly string[],
+  options: Parameters<Lab['spawn']>[3],
+): LineProcess {
+  return lab.spawn(host, process.execPath, [join(REPO_ROOT, 'dist/bin', `${bin}.js`), ...args], {
+    cwd: REPO_ROOT,
+    ...options,
+  });
+}
 
 export interface CliPairOptions {
   /** Driver flags, e.g. ['-g', '10', '-lat', '10']. */
@@ -37,12 +66,10 @@ export async function startCliPair(
   const [senderHost, receiverHost] = hosts;
 
   const startDriver = async (host: string, name: string): Promise<LineProcess> => {
-    const driver = lab.spawnTypeScript(
-      host,
-      'src/bin/msInetDriver.ts',
-      [...options.driverArgs, '--socket', socketOf(host)],
-      { hostname: name, label: `msInetDriver ${name}` },
-    );
+    const driver = spawnCli(lab, host, 'msInetDriver', [...options.driverArgs, '--socket', socketOf(host)], {
+      hostname: name,
+      label: `msInetDriver ${name}`,
+    });
     await driver.waitForLine(/local clients: /, START_TIMEOUT_MS, { stream: 'stderr' });
     return driver;
   };
@@ -69,9 +96,10 @@ export async function startCliPair(
   return {
     label: 'msinet CLI (send → dump)',
     startClients() {
-      const dump = lab.spawnTypeScript(
+      const dump = spawnCli(
+        lab,
         receiverHost,
-        'src/bin/msinet.ts',
+        'msinet',
         ['--socket', socketOf(receiverHost), 'dump', '--json'],
         {
           label: 'msinet dump',
@@ -90,9 +118,10 @@ export async function startCliPair(
         if (id >= PROBE_BASE) probes += 1;
         else if (sent.has(id) && !delivered.has(id)) delivered.set(id, at);
       });
-      send = lab.spawnTypeScript(
+      send = spawnCli(
+        lab,
         senderHost,
-        'src/bin/msinet.ts',
+        'msinet',
         ['--socket', socketOf(senderHost), 'send', '--to', options.names.receiver, '--json'],
         { label: 'msinet send' },
       );

@@ -68,6 +68,15 @@ if (profiler) {
   await profiler.post('Profiler.start');
 }
 
+async function saveProfile(): Promise<void> {
+  if (!profiler || profileDir === undefined) return;
+  const { profile } = await profiler.post('Profiler.stop');
+  const file = `${values.transport}-${role}-${process.pid}.cpuprofile`;
+  writeFileSync(join(profileDir, file), JSON.stringify(profile));
+}
+// The benchmark ends a lab's stations with SIGTERM: the profile is written then too.
+if (profiler) process.once('SIGTERM', () => void saveProfile().then(() => process.exit(0)));
+
 await transport.ready;
 process.stdout.write('ready\n');
 
@@ -99,12 +108,6 @@ for await (const line of lines) {
   }
 }
 transport.close();
-if (profiler && profileDir !== undefined) {
-  const { profile } = await profiler.post('Profiler.stop');
-  writeFileSync(
-    join(profileDir, `${values.transport}-${role}-${process.pid}.cpuprofile`),
-    JSON.stringify(profile),
-  );
-}
+await saveProfile();
 // A moment for the last datagrams (a library driver's Bye) to leave.
 setTimeout(() => process.exit(0), 50);

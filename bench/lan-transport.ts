@@ -13,7 +13,7 @@ import { readInterfaces } from '../src/sources/interfaces.js';
 import { DEFAULT_RECV_BUFFER_SIZE } from '../src/sources/lan-udp.js';
 import { preciseScheduler } from '../src/sources/precise-scheduler.js';
 import { LAN_MAX_EVENT_BYTES } from '../src/wire/packet.js';
-import { fieldsOfId, idOfFields } from './lan-events.js';
+import { eventOfId, fieldsOfId, idOfFields } from './lan-events.js';
 
 export interface Transport {
   /** Settles when events can go (a sender knows its peer) or come (a receiver listens). */
@@ -76,7 +76,7 @@ export function libraryTransport(role: Role, peer: string, driverArgs: readonly 
     send(ids, stamp) {
       for (const id of ids) {
         stamp(id);
-        const sent = client.send({ port: 0, ...fieldsOfId(id) });
+        const sent = client.send(eventOfId(id));
         if (!sent.ok) process.stderr.write(`library station: send ${id}: ${sent.reason}\n`);
       }
     },

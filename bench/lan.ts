@@ -3,7 +3,7 @@
  * bare Node UDP, on two hosts of a private lab (network namespaces joined by
  * veth on one bridge), each measured the same way in the same run.
  *
- *   node --import tsx bench/lan.ts [--quick] [--raw FILE]
+ *   node --import tsx bench/lan.ts [--quick] [--raw FILE] [--only cli,library,original,floor]
  *
  * - delivery time: events sent one at a time at random gaps (2–12 ms, so
  *   they fall at every phase of a grouping period); for each, delivery − send
@@ -26,7 +26,7 @@ import { buildOriginalPeer } from '../test/harness/original-peer.js';
 import { PROBE_BASE } from './lan-events.js';
 import { loadAverage, machineLine, watchCpuPressure } from './lan-machine.js';
 import { baselineMemory, type Baseline } from './lan-memory-baseline.js';
-import { startCliPair } from './lan-pair-cli.js';
+import { buildCli, startCliPair } from './lan-pair-cli.js';
 import { startOriginalPair } from './lan-pair-original.js';
 import { startStationPair } from './lan-pair-station.js';
 import { benchClock, rssKb, sleep, type Pair, type PairStamps } from './lan-pair.js';
@@ -44,6 +44,8 @@ import {
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const raw = args.includes('--raw') ? args[args.indexOf('--raw') + 1] : undefined;
+/** `--only cli,library`: measure just these (while working on one path); every row by default. */
+const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '').split(',') : undefined;
 
 const PLAN = quick
   ? { latencyEvents: 100, warmUpEvents: 30, bursts: 2, burstEvents: 20_000, burstTimeoutMs: 8_000 }
@@ -435,6 +437,7 @@ async function main(): Promise<number> {
     console.log(`Skipped: ${netns.why}.`);
     return 0;
   }
+  buildCli();
   let binary: string | undefined;
   try {
     binary = await buildOriginalPeer(); // before the lab: the build may apt-get a compiler
@@ -450,7 +453,10 @@ async function main(): Promise<number> {
         setting === DEFAULT_SETTING
           ? ['cli', 'library', 'original', 'floor']
           : ['cli', 'library', 'original'];
-      for (const implementation of implementations) await measure(lab, implementation, setting, binary);
+      for (const implementation of implementations) {
+        if (only === undefined || only.includes(implementation))
+          await measure(lab, implementation, setting, binary);
+      }
       loads.push(`after \`-g ${setting.g} -lat ${setting.lat}\` ${loadAverage()}`);
     }
     baselines = await baselineMemory(lab, HOSTS[0]);
@@ -479,9 +485,9 @@ async function main(): Promise<number> {
   console.log('### Driver memory (VmRSS), `-g 10 -lat 10`\n');
   console.log(memoryTable(baselines));
   console.log(
-    '\nmsinet runs from source under tsx (as `node --import tsx src/bin/msInetDriver.ts`); the baselines show what ' +
-      'node and tsx take before any driver code. A library row is one whole station process: the driver and the ' +
-      'benchmark’s station code.\n',
+    '\nThe msinet CLI rows run the installed tools (`node dist/bin/msInetDriver.js`, built by `npm run build`); a ' +
+      'library row is one whole station process under tsx (the driver and the benchmark’s station code). The ' +
+      'baselines show what node and tsx take before any msinet code.\n',
   );
   console.log('### Goals\n');
   console.log(goals().join('\n'));
