@@ -20,9 +20,10 @@ import type { Delivery } from '../src/local/hub.js';
 import type { MidiEvent } from '../src/model/event.js';
 import { fail } from '../src/model/result.js';
 import { silentLogger } from '../src/sinks/logger.js';
+import { problemCounter } from '../src/sinks/rate-limited-log.js';
 import type { LanInterface } from '../src/sources/interfaces.js';
 import type { Datagram, LanUdpEndpoint, UdpAddress } from '../src/sources/lan-udp.js';
-import { decodePacket } from '../src/wire/codec.js';
+import { decodePacket, encodePacket } from '../src/wire/codec.js';
 import { keyOff, keyOn } from './fixtures.js';
 
 const PORT = DEFAULTS.lan.port;
@@ -271,6 +272,68 @@ describe('the LAN driver, two stations on an in-memory wire', () => {
         x: delivered(523, keyOn(72, { chan: 9 })),
       });
     });
+  });
+
+  test('between msinet stations, dates keep their sub-ms part: sent at 503.3, delivered at 523.3 (type 8)', () => {
+    const scheduler = new TestScheduler(assert.deepStrictEqual);
+    const midiTypes: string[] = [];
+    const recordMidi: WireRule = (packet) => {
+      if (packet.ok && packet.value.kind === 'midi') midiTypes.push(packet.value.fine ? 'fine' : 'v1');
+      return { delay: 0, copies: 1 };
+    };
+    const arrivals: number[] = [];
+    scheduler.run(() => {
+      const { a, b } = twoStations(scheduler, recordMidi);
+      const running = [a.run$.subscribe(), b.run$.subscribe()];
+      listen(b).subscribe(({ time }) => arrivals.push(time));
+      const player = sender(a, 'hostB');
+      scheduler.schedule(() => player.connect(), 400);
+      // Fractions a whole-ms date would lose: 503.3 → 503, 506.7 → 507 (and 1/256 ms steps keep them).
+      scheduler.schedule(() => player.send(keyOn(60)), 503.3);
+      scheduler.schedule(() => player.send(keyOff(60)), 506.7);
+      scheduler.schedule(() => running.forEach((s) => s.unsubscribe()), 900);
+    });
+    assert.deepEqual(midiTypes, ['fine']);
+    assert.equal(arrivals.length, 2);
+    const HALF_STEP = 0.5 / 256;
+    arrivals.forEach((at, i) => assert.ok(Math.abs(at - [523.3, 526.7][i]!) <= 2 * HALF_STEP, `${at}`));
+  });
+
+  test('to a version-1 station (a HostID with nothing after the name), Midi packets stay type 5', () => {
+    const scheduler = new TestScheduler(assert.deepStrictEqual);
+    const received: number[] = [];
+    scheduler.run(() => {
+      const wire = new Wire(scheduler);
+      const a = station(scheduler, wire, '10.0.0.1', 'hostA');
+      const running = [a.run$.subscribe()];
+      // The original's part: HostID every 50 ms, clock in whole ms, no capabilities.
+      wire
+        .net('10.0.0.3')
+        .openUdp?.({
+          port: PORT,
+          interfaces: [],
+          scheduler,
+          logger: silentLogger,
+          problems: problemCounter(silentLogger, scheduler),
+        })
+        .subscribe((endpoint) => {
+          endpoint.datagrams$.subscribe(({ bytes }) => received.push(bytes[3] ?? -1));
+          const hello = () =>
+            endpoint.broadcast(
+              encodePacket({ kind: 'hostId', clock: scheduler.now(), name: 'old', extra: new Uint8Array() }),
+            );
+          running.push(timer(0, 50, scheduler).subscribe(hello));
+        });
+      const player = sender(a, 'old');
+      scheduler.schedule(() => player.connect(), 1400);
+      scheduler.schedule(() => player.send(keyOn(60)), 1503.3);
+      scheduler.schedule(() => running.forEach((s) => s.unsubscribe()), 1900);
+    });
+    const MIDI = 5;
+    assert.deepEqual(
+      received.filter((type) => type === MIDI || type === 8),
+      [MIDI],
+    );
   });
 
   test('the network is subscribed only while a local client exists (sleeping)', () => {

@@ -61,7 +61,8 @@ describe('groupEvents', () => {
         x: group(14, at(a, -3), at(b, 32767), at(c, -32768)),
       });
     });
-    assert.equal(relativeDate(13.6, 20, 10), 4, 'whole milliseconds on the wire');
+    assert.equal(relativeDate(13.5, 20.4, 10), 3.5, 'to the whole ms of D − G, keeping its own fraction');
+    assert.equal(relativeDate(13.5, 20.6, 10), 2.5, 'D rounds up to 21: 13.5 − 11');
   });
 
   test('empty source: completes, emits nothing', () => {

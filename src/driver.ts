@@ -65,7 +65,9 @@ import { lanUdp, type LanUdpEndpoint } from './sources/lan-udp.js';
 import { tcpConnect, tcpListener, type TcpConnection } from './sources/reliable-tcp.js';
 import type { Logger } from './sinks/logger.js';
 import { problemCounter } from './sinks/rate-limited-log.js';
+import { encodeCapabilities } from './wire/capabilities.js';
 import { encodePacket, decodePacket } from './wire/codec.js';
+import { splitDate } from './wire/fine-dates.js';
 import { LAN_MAX_EVENT_BYTES, type MidiPacket } from './wire/packet.js';
 
 export interface DriverIo {
@@ -188,13 +190,16 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
 
   function awakeStation(udp: LanUdpEndpoint): Observable<never> {
     logger.info(`awake: announcing on ${udp.interfaces.map((i) => i.broadcast).join(', ')}`);
-    const hostId = () =>
-      encodePacket({
+    const hostId = () => {
+      // The clock in whole ms for every station; its fraction for msinet peers, with the offer of fine dates.
+      const clock = splitDate(scheduler.now());
+      return encodePacket({
         kind: 'hostId',
-        clock: clockNow(scheduler),
+        clock: clock.whole >>> 0,
         name: io.hostName,
-        extra: new Uint8Array(),
+        extra: encodeCapabilities({ fineDates: { clockFraction: clock.fraction } }),
       });
+    };
     const hello$ = helloTimer(scheduler).pipe(tap(() => udp.broadcast(hostId())));
     const ticks$ = new Observable<TableInput>((subscriber) =>
       scheduler.schedule(function () {
@@ -380,7 +385,14 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
           mergeMap(({ event, route }) => (route.ok ? [{ event, connection: route.value }] : [])),
         );
         return merge(
-          stream(viaUdp$, ref, key, (packet) => udp.send(encodePacket(packet), peer)),
+          // Fine dates while the remote's HostID offers them; port 255 over TCP goes as version 1.
+          stream(
+            viaUdp$,
+            ref,
+            key,
+            (packet) => udp.send(encodePacket(packet), peer),
+            () => Boolean(table.remotes.get(key)?.fineDates),
+          ),
           viaTcp$.pipe(
             groupBy(({ connection }) => connection),
             mergeMap((byConnection$) =>
@@ -405,10 +417,11 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
     ref: number,
     key: string,
     send: (packet: MidiPacket) => void,
+    fineDates: () => boolean = () => false,
   ): Observable<unknown> {
     return events$.pipe(
       groupEvents(config.grouping, scheduler),
-      packetizeGroups(LAN_MAX_EVENT_BYTES),
+      packetizeGroups(LAN_MAX_EVENT_BYTES, fineDates),
       tap(({ packets, events }) => {
         for (const packet of packets) send(packet);
         pending.add(ref, -events);
@@ -493,11 +506,6 @@ export function lanDriver(config: Config, io: DriverIo): Driver {
       return key === undefined ? undefined : table.remotes.get(key)?.stats;
     },
   };
-}
-
-/** The u32 clock HostID and Midi packets carry. */
-function clockNow(scheduler: SchedulerLike): number {
-  return Math.round(scheduler.now()) >>> 0;
 }
 
 function parsePeer(key: string): PeerAddress {

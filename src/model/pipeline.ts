@@ -11,9 +11,12 @@ import type { MidiEvent } from './event.js';
 /** Events for one remote collected over one grouping period (sender side). */
 export interface EventGroup {
   kind: 'group';
-  /** D: the sender's clock when the group left. */
+  /** D: the sender's clock when the group left, to the sub-ms. */
   date: number;
-  /** In arrival order; each `date` is relative to D − G, an integer in the i16 range. */
+  /**
+   * In arrival order; each `date` is relative to round(D) − G (the whole ms a
+   * version-1 packet carries), to the sub-ms, within the i16 range.
+   */
   events: MidiEvent[];
 }
 
@@ -73,7 +76,7 @@ export interface ClockReference {
 
 /** A received, kept Midi packet with its events parsed, ready to be planned for delivery. */
 export interface InboundPacket {
-  /** P: the packet's date on the sender's clock; 0 for a continuation packet. */
+  /** P: the packet's date on the sender's clock (to the sub-ms with fine dates); 0 for a continuation packet. */
   date: number;
   /** R: local arrival time. */
   arrival: number;

@@ -16,8 +16,10 @@
  * one group stamped D = now; while events keep coming a group leaves every G ms,
  * periods back to back; a period that ends empty emits nothing and stops the
  * timer. An event's own `date` is used when it has one, else its arrival time.
- * Relative dates are rounded to whole ms and clamped to the i16 range, as the
- * wire carries them; D is rounded to a whole ms too, so rel + D − G is exact.
+ * D keeps its sub-ms part; relative dates are counted from round(D) − G, the
+ * whole ms a version-1 packet carries, so rounding each to a whole ms on the
+ * wire errs by at most 0.5 ms, and nothing when fine dates carry the rest.
+ * They are clamped to the i16 range the wire has.
  *
  * Scheduler: `scheduler` (default `asyncScheduler`): `now()` stamps arrivals and
  * D, `schedule()` closes periods (one action per busy stretch, rescheduled).
@@ -36,9 +38,9 @@ import type { EventGroup } from '../model/pipeline.js';
 const I16_MIN = -32768;
 const I16_MAX = 32767;
 
-/** An event's date relative to D − G, as a wire i16. */
+/** An event's date relative to round(D) − G, within the wire's i16 range. */
 export function relativeDate(date: number, groupDate: number, periodMs: number): number {
-  return Math.min(I16_MAX, Math.max(I16_MIN, Math.round(date - (groupDate - periodMs))));
+  return Math.min(I16_MAX, Math.max(I16_MIN, date - (Math.round(groupDate) - periodMs)));
 }
 
 export function groupEvents(
@@ -54,7 +56,7 @@ export function groupEvents(
       let period: { unsubscribe(): void } | undefined;
 
       const emitCollected = () => {
-        const date = Math.round(scheduler.now());
+        const date = scheduler.now();
         const at = dates;
         const events = collected.map((event, i) =>
           withDate(event, relativeDate(at[i] ?? date, date, periodMs)),

@@ -1,6 +1,9 @@
 /**
- * packetizeGroups(maxEventBytes): the groups of ONE stream → the packets that
- * carry them, numbered by one serial counter from 1 (SPEC §5.2, §5.3).
+ * packetizeGroups(maxEventBytes, fine): the groups of ONE stream → the packets
+ * that carry them, numbered by one serial counter from 1 (SPEC §5.2, §5.3).
+ * `fine()`, asked per group, says whether the peer reads fine dates (SPEC §11,
+ * wire/fine-dates.ts): its packets then carry them, with the event bytes
+ * their trailer leaves room for.
  *
  * ```
  * maxEventBytes = 480
@@ -13,6 +16,7 @@
 import { filter, map, scan, type OperatorFunction } from 'rxjs';
 import type { EventGroup } from '../model/pipeline.js';
 import type { MidiPacket } from '../wire/packet.js';
+import { fineMaxEventBytes } from '../wire/fine-dates.js';
 import { packetize } from '../wire/packetizer.js';
 
 /** One group on the wire: its packets, and how many events they carry (for statistics and drain). */
@@ -25,15 +29,20 @@ interface Numbered extends PacketizedGroup {
   nextSerial: number;
 }
 
-export function packetizeGroups(maxEventBytes: number): OperatorFunction<EventGroup, PacketizedGroup> {
+export function packetizeGroups(
+  maxEventBytes: number,
+  fine: () => boolean = () => false,
+): OperatorFunction<EventGroup, PacketizedGroup> {
   return (groups) =>
     groups.pipe(
       scan<EventGroup, Numbered>(
         ({ nextSerial }, group) => {
+          const fineDates = fine();
           const packets = packetize(group.events, {
             firstSerial: nextSerial,
             date: group.date,
-            maxEventBytes,
+            maxEventBytes: fineDates ? fineMaxEventBytes(maxEventBytes) : maxEventBytes,
+            fine: fineDates,
           });
           return { nextSerial: (nextSerial + packets.length) >>> 0, packets, events: group.events.length };
         },

@@ -22,6 +22,7 @@
 import { mergeMap, scan, type OperatorFunction } from 'rxjs';
 import type { DeliveryPlan, InboundPacket, RemoteStats, SentPackets } from '../model/pipeline.js';
 import type { HostIdPacket, MidiPacket, Packet } from '../wire/packet.js';
+import { decodeCapabilities } from '../wire/capabilities.js';
 import { feedPacket, initialStreamParser, type StreamParserState } from '../wire/stream-parser.js';
 import {
   clockStep,
@@ -74,6 +75,8 @@ export interface RemoteEntry {
   readonly lastHello: number;
   /** Its last HostID clock, to see it restart. */
   readonly lastClock: number;
+  /** Its last HostID announced fine dates (an msinet peer): its Midi packets may carry them. */
+  readonly fineDates: boolean;
   readonly streams: Readonly<Partial<Record<StreamName, Stream>>>;
   readonly stats: RemoteStats;
   /** Midi packets that came before the clock reference locked, played once it does. */
@@ -145,6 +148,7 @@ function hello(
   }
   const name = packet.name.slice(0, params.maxNameLength) || from.address;
   const restarted = known !== undefined && packet.clock + RESTART_JUMP_MS < known.lastClock;
+  const { fineDates } = decodeCapabilities(packet.extra);
   const base: RemoteEntry =
     known === undefined || restarted
       ? {
@@ -155,18 +159,21 @@ function hello(
           open: known?.open ?? false,
           lastHello: at,
           lastClock: packet.clock,
+          fineDates: false,
           streams: {},
           stats: known ? { ...known.stats, restarts: known.stats.restarts + 1 } : initialRemoteStats,
           early: [],
         }
       : known;
-  const clock = clockStep(base.clock, { remote: packet.clock, local: at }, params.clock);
+  const remote = packet.clock + (fineDates?.clockFraction ?? 0);
+  const clock = clockStep(base.clock, { remote, local: at }, params.clock);
   const entry: RemoteEntry = {
     ...base,
     clock,
     open: base.open || clock.locked,
     lastHello: at,
     lastClock: packet.clock,
+    fineDates: fineDates !== undefined,
     stats: statsStep(base.stats, toClockReference(clock)),
   };
   const effects: TableEffect[] = [];
@@ -208,10 +215,8 @@ function midi(
   if (verdict.verdict !== 'keep') return { state: withRemote(state, { ...known, stats }), effects: [] };
   const parsed = feedPacket(stream.parser, packet, verdict.afterGap);
   // Midi packet dates feed the clock reference too (SPEC §4), continuations carry none.
-  const clock =
-    packet.date === 0
-      ? known.clock
-      : clockStep(known.clock, { remote: packet.date, local: at }, params.clock);
+  const date = packet.date === 0 ? 0 : packet.date + (packet.fine?.date ?? 0);
+  const clock = date === 0 ? known.clock : clockStep(known.clock, { remote: date, local: at }, params.clock);
   const entry: RemoteEntry = {
     ...known,
     clock,
@@ -221,7 +226,7 @@ function midi(
   const effects: TableEffect[] = [];
   for (const reason of parsed.rejected) effects.push({ kind: 'rejected', reason, from });
   const inbound: InboundPacket = {
-    date: packet.date,
+    date,
     arrival: at,
     offset: clock.offset,
     afterGap: verdict.afterGap,

@@ -6,6 +6,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { type Result, ok, fail } from '../model/result.js';
+import { fineFraction, fineStep } from './fine-dates.js';
 import { decodeText, encodeText } from './text.js';
 import {
   type Packet,
@@ -77,12 +78,19 @@ export function encodePacket(p: Packet): Buffer {
       if (p.events.length > MAX_MIDI_COUNT) {
         throw new RangeError(`Midi packet of ${p.events.length} event bytes exceeds ${MAX_MIDI_COUNT}`);
       }
-      const bytes = header(PACKET_TYPES.midi, MIDI_HEADER_SIZE + p.events.length);
+      const trailer = p.fine === undefined ? 0 : 1 + p.fine.events.length;
+      const type = p.fine === undefined ? PACKET_TYPES.midi : PACKET_TYPES.fineMidi;
+      const bytes = header(type, MIDI_HEADER_SIZE + p.events.length + trailer);
       bytes.writeUInt32BE(p.serial >>> 0, 4);
       bytes.writeUInt32BE(p.date >>> 0, 8);
       bytes.writeUInt16BE(p.events.length, 12);
       bytes.writeUInt16BE(p.offset & 0xffff, 14);
       bytes.set(p.events, MIDI_HEADER_SIZE);
+      if (p.fine !== undefined) {
+        let at = MIDI_HEADER_SIZE + p.events.length;
+        bytes.writeInt8(fineStep(p.fine.date), at);
+        for (const fraction of p.fine.events) bytes.writeInt8(fineStep(fraction), ++at);
+      }
       return bytes;
     }
     case 'tcpBye': {
@@ -106,7 +114,7 @@ export function encodePacket(p: Packet): Buffer {
  * 'bad magic', 'bad version N', 'unknown type N', and per type 'truncated
  * TYPE' / 'bad length for TYPE' (size off), 'unterminated host name',
  * 'negative count', 'count exceeds length', 'count short of length',
- * 'bad offset'.
+ * 'bad offset', and for type 8 'no fine dates' / 'too many fine dates'.
  */
 export function decodePacket(bytes: Uint8Array): Result<Packet> {
   if (bytes.length < COMMON_HEADER_SIZE) return fail('truncated header');
@@ -136,7 +144,8 @@ export function decodePacket(bytes: Uint8Array): Result<Packet> {
       return ok({ kind, payload: copy(bytes, COMMON_HEADER_SIZE) });
     }
     case PACKET_TYPES.midi:
-      return decodeMidi(bytes, view);
+    case PACKET_TYPES.fineMidi:
+      return decodeMidi(bytes, view, type === PACKET_TYPES.fineMidi);
     case PACKET_TYPES.tcpBye: {
       if (bytes.length !== TCP_BYE_SIZE && bytes.length !== ORIGINAL_TCP_BYE_SIZE) {
         return fail('bad length for tcpBye');
@@ -159,22 +168,30 @@ export function decodePacket(bytes: Uint8Array): Result<Packet> {
   }
 }
 
-function decodeMidi(bytes: Uint8Array, view: DataView): Result<MidiPacket> {
+function decodeMidi(bytes: Uint8Array, view: DataView, fine: boolean): Result<MidiPacket> {
   if (bytes.length < MIDI_HEADER_SIZE) return fail('truncated midi');
   const count = view.getInt16(12);
   const offset = view.getInt16(14);
   if (count < 0) return fail('negative count');
   const available = bytes.length - MIDI_HEADER_SIZE;
   if (count > available) return fail('count exceeds length');
-  if (count < available) return fail('count short of length');
+  if (count < available && !fine) return fail('count short of length');
   if (offset < 0 || offset > count) return fail('bad offset');
-  return ok({
+  const packet: MidiPacket = {
     kind: 'midi',
     serial: view.getUint32(4),
     date: view.getUint32(8),
     offset,
-    events: copy(bytes, MIDI_HEADER_SIZE),
-  });
+    events: new Uint8Array(bytes.subarray(MIDI_HEADER_SIZE, MIDI_HEADER_SIZE + count)),
+  };
+  if (!fine) return ok(packet);
+  // The trailer: the group date's fraction, then one per event begun (an event takes 7 bytes or more).
+  const trailer = MIDI_HEADER_SIZE + count;
+  if (trailer === bytes.length) return fail('no fine dates');
+  if (bytes.length - trailer - 1 > Math.ceil(count / 7)) return fail('too many fine dates');
+  const events: number[] = [];
+  for (let at = trailer + 1; at < bytes.length; at++) events.push(fineFraction(view.getInt8(at)));
+  return ok({ ...packet, fine: { date: fineFraction(view.getInt8(trailer)), events } });
 }
 
 /**
@@ -207,6 +224,9 @@ export function packetSize(prefix: Uint8Array): Result<number | 'more'> {
     }
     case PACKET_TYPES.hostId:
       return fail('unframeable type 1');
+    case PACKET_TYPES.fineMidi:
+      // Its trailer's length is not in its header: fine dates travel only in datagrams.
+      return fail('unframeable type 8');
     default:
       return fail(`unknown type ${type}`);
   }

@@ -21,6 +21,8 @@ export const PACKET_TYPES = {
   midi: 5,
   tcpBye: 6,
   tcpCnxRefused: 7,
+  /** msinet extension: a Midi packet with fine dates (fine-dates.ts), sent only to peers that read it. */
+  fineMidi: 8,
 } as const;
 
 export interface HostIdPacket {
@@ -53,6 +55,16 @@ export interface MidiPacket {
   offset: number;
   /** The event bytes (`count` of them on the wire). */
   events: Uint8Array;
+  /** Fine dates (msinet extension, type 8): what `date` and the events' dates leave out. */
+  fine?: FineDates;
+}
+
+/** Sub-millisecond parts, in ms, each in [−0.5, 0.5] (fine-dates.ts). */
+export interface FineDates {
+  /** Of the group's date (a continuation carries its group's). */
+  date: number;
+  /** Of each event that begins in the packet, in order: exact relative date − the whole one on the wire. */
+  events: readonly number[];
 }
 
 export interface TcpByePacket {

@@ -11,6 +11,11 @@
  * resumes at the next packet's `offset`, the bytes that finish an event begun
  * before it. Like the original, it ignores `offset` while the stream is
  * intact. The state holds at most one unfinished event (< MAX_EVENT_BYTES).
+ *
+ * A fine-dated packet (fine-dates.ts) gives each event that begins in it its
+ * sub-ms part, and the group date's: an event's date is then its whole
+ * relative date + its fraction − the group date's, relative to the exact
+ * group date − G (the date the receiver plans from).
  */
 import type { MidiEvent } from '../model/event.js';
 import { decodeEvent, MAX_EVENT_BYTES } from './event-codec.js';
@@ -24,6 +29,8 @@ export interface StreamParserState {
   readonly partial: Uint8Array;
   /** The parser lost its place: it resumes at the next packet's `offset`. */
   readonly lost: boolean;
+  /** What fine dates add to the unfinished event's date (0 without them). */
+  readonly partialFraction: number;
 }
 
 export interface StreamParserStep {
@@ -37,7 +44,7 @@ export interface StreamParserStep {
 const NOTHING = new Uint8Array(0);
 
 export function initialStreamParser(): StreamParserState {
-  return { partial: NOTHING, lost: false };
+  return { partial: NOTHING, lost: false, partialFraction: 0 };
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -64,7 +71,12 @@ export function feedPacket(
   const events: MidiEvent[] = [];
   const rejected: string[] = [];
   let partial = state.partial;
+  let partialFraction = state.partialFraction;
   let pos = 0;
+  /** What fine dates add to the date of the next event to begin in this packet. */
+  const fine = packet.fine;
+  let begun = 0;
+  const nextFraction = () => (fine === undefined ? 0 : (fine.events[begun++] ?? 0) - fine.date);
 
   // A dated packet begins a group, and a group begins on an event boundary (the original
   // continues events only in date-0 packets): a partial event still open here lied about its length.
@@ -76,14 +88,18 @@ export function feedPacket(
     if (partial.length > 0) rejected.push('event cut by a gap');
     partial = NOTHING;
     // offset = count: the whole packet continues an event that may go on in the next one.
-    if (packet.offset >= bytes.length) return { state: { partial, lost: true }, events, rejected };
+    if (packet.offset >= bytes.length)
+      return { state: { partial, lost: true, partialFraction: 0 }, events, rejected };
     pos = packet.offset;
   }
 
-  const take = (encoded: Uint8Array, at: number) => {
+  const take = (encoded: Uint8Array, at: number, fraction: number) => {
     const decoded = decodeEvent(encoded, at);
-    if (decoded.ok) events.push(decoded.value.event);
-    else rejected.push(decoded.reason);
+    if (!decoded.ok) return void rejected.push(decoded.reason);
+    // A decoded event is a fresh object no one else has seen yet: dated in place, not copied.
+    const { event } = decoded.value;
+    event.date = (event.date ?? 0) + fraction;
+    events.push(event);
   };
 
   while (pos < bytes.length) {
@@ -93,22 +109,23 @@ export function feedPacket(
         : eventSize(partial[0], partial.length > 1 ? partial[1] : bytes[pos]);
     if (size !== undefined && size < MIN_EVENT_SIZE) {
       rejected.push('bad event length');
-      return { state: { partial: NOTHING, lost: true }, events, rejected };
+      return { state: { partial: NOTHING, lost: true, partialFraction: 0 }, events, rejected };
     }
     if (partial.length === 0 && size !== undefined && pos + size <= bytes.length) {
-      take(bytes, pos);
+      take(bytes, pos, nextFraction());
       pos += size;
       continue;
     }
     // The event goes on past this packet, or finishes an event begun before it.
+    if (partial.length === 0) partialFraction = nextFraction();
     const wanted = size === undefined ? 2 - partial.length : size - partial.length;
     const end = Math.min(bytes.length, pos + wanted);
     partial = concat(partial, bytes.subarray(pos, end));
     pos = end;
     if (size !== undefined && partial.length === size) {
-      take(partial, 0);
+      take(partial, 0, partialFraction);
       partial = NOTHING;
     }
   }
-  return { state: { partial, lost: false }, events, rejected };
+  return { state: { partial, lost: false, partialFraction }, events, rejected };
 }

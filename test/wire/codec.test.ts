@@ -39,6 +39,18 @@ describe('encodePacket', () => {
       '1001 01 06 0064 05dc 0003 0000 00012345',
     ],
     ['TCPCnxRefused', { kind: 'tcpCnxRefused', reason: 2 }, '1001 01 07 0002'],
+    [
+      "Midi with fine dates (type 8): the group date's fraction, then each event's, in 1/256 ms",
+      {
+        kind: 'midi',
+        serial: 7,
+        date: 10,
+        offset: 0,
+        events: u8('0007 02 0003 00 00 3c40'),
+        fine: { date: -0.5, events: [0.25] },
+      },
+      '1001 01 08 00000007 0000000a 0009 0000 0007020003 0000 3c40 80 40',
+    ],
   ];
   for (const [name, packet, bytes] of cases) {
     test(name, () => {
@@ -96,6 +108,12 @@ describe('decodePacket', () => {
     ['negative offset', '1001 01 05 00000001 00000000 0001 ffff 07', 'bad offset'],
     ['TCPBye of 15 bytes', '1001 01 06 0064 05dc 0000 0000 0000 00', 'bad length for tcpBye'],
     ['TCPCnxRefused cut', '1001 01 07 00', 'bad length for tcpCnxRefused'],
+    ['fine-dated Midi without its trailer', '1001 01 08 00000001 00000005 0001 0000 07', 'no fine dates'],
+    [
+      'fine-dated Midi with more fractions than events could begin',
+      '1001 01 08 00000001 00000005 0001 0000 07 00 01 02',
+      'too many fine dates',
+    ],
   ];
   for (const [name, bytes, reason] of failures) {
     test(`${name}: '${reason}'`, () => assert.equal(reasonOf(hex(bytes)), reason));
@@ -154,7 +172,8 @@ describe('packetSize (framing a byte stream)', () => {
     ['bad magic at the first byte', '11', 'bad magic'],
     ['bad version', '1001 00', 'bad version 0'],
     ['HostID runs to its end of datagram', '1001 01 01', 'unframeable type 1'],
-    ['unknown type', '1001 01 08', 'unknown type 8'],
+    ['fine-dated Midi: its trailer is not in its header', '1001 01 08', 'unframeable type 8'],
+    ['unknown type', '1001 01 09', 'unknown type 9'],
     ['negative count', '1001 01 05 00000001 00000001 8000 0000', 'negative count'],
   ];
   for (const [name, bytes, expected] of cases) {
