@@ -110,6 +110,16 @@ describe('PreciseScheduler', () => {
     assert.ok(iterationsBeforeTurn <= 2, `loop blocked for ${iterationsBeforeTurn} iterations`);
   });
 
+  test('waiting for a deadline, it sleeps in slices and lets I/O in between them', async () => {
+    // spinMs 30: the whole wait is the sleeping part; a 0.25 ms slice keeps I/O waiting 0.25 ms, not 30.
+    const scheduler = new PreciseScheduler({ spinMs: 30, sliceMs: 0.25 });
+    const start = scheduler.now();
+    const ranAt = new Promise<number>((resolve) => scheduler.schedule(() => resolve(scheduler.now()), 25));
+    const timerAt = await new Promise<number>((resolve) => setTimeout(() => resolve(scheduler.now()), 5));
+    assert.ok(timerAt - start < 15, `a 5 ms timer ran at ${(timerAt - start).toFixed(2)} ms`);
+    assert.ok((await ranAt) - start >= 25, 'and the action not before its deadline');
+  });
+
   test('drives rxjs operators: delay, timer, interval', async () => {
     const scheduler = new PreciseScheduler();
     const start = scheduler.now();
