@@ -9,9 +9,7 @@
  * from there the thread sleeps in `Atomics.wait`, whose timeout has µs
  * resolution, in slices of at most `sliceMs` with a `setImmediate` turn
  * between them to let I/O in, until the deadline is `WAKE_LATENCY_MS` away,
- * and watches the clock for the rest. Within 1 ms of a turn that found the
- * loop busy (it took longer than an idle one), it yields without sleeping:
- * in a burst, the I/O comes first.
+ * and watches the clock for the rest.
  *
  * It used to spin: `setImmediate` turns re-reading the clock for the whole
  * 2 ms. That kept a CPU busy before every deadline, and each turn leaves an
@@ -42,14 +40,6 @@ export interface PreciseSchedulerOptions {
  * 0.15 ms at p99): the thread sleeps until a deadline is this far, then watches the clock.
  */
 const WAKE_LATENCY_MS = 0.15;
-
-/**
- * A loop turn longer than this ran something else (an idle turn takes a few µs): the
- * driver is busy, with a burst say, and sleeping would keep its I/O waiting.
- */
-const BUSY_TURN_MS = 0.02;
-/** After a busy turn, how long the scheduler stays awake (yielding, not sleeping). */
-const STAY_AWAKE_MS = 1;
 
 /** Something to wait on that nothing ever notifies: `Atomics.wait` on it is a sleep. */
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -118,10 +108,6 @@ export class PreciseScheduler implements SchedulerLike {
   private nextOrder = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private immediate: ReturnType<typeof setImmediate> | undefined;
-  /** When the last `setImmediate` turn was asked for; -Infinity after a timer. */
-  private yieldedAt = -Infinity;
-  /** When a turn last found the loop busy. */
-  private busyAt = -Infinity;
 
   constructor(options: PreciseSchedulerOptions = {}) {
     this.spinMs = options.spinMs ?? 2;
@@ -174,10 +160,7 @@ export class PreciseScheduler implements SchedulerLike {
     const next = this.queue[0]?.deadline;
     if (next === undefined) return;
     let now = this.now();
-    // A loop turn that took a while did other work (I/O): more may be coming, so no sleep for a while.
-    if (now - this.yieldedAt >= BUSY_TURN_MS && this.yieldedAt !== -Infinity) this.busyAt = now;
-    this.yieldedAt = -Infinity;
-    if (now - this.busyAt > STAY_AWAKE_MS && next - now > WAKE_LATENCY_MS) {
+    if (next - now > WAKE_LATENCY_MS) {
       sleep(Math.min(this.sliceMs, next - now - WAKE_LATENCY_MS));
       now = this.now();
     }
@@ -206,13 +189,9 @@ export class PreciseScheduler implements SchedulerLike {
     this.disarm();
     const first = this.queue[0];
     if (first === undefined) return;
-    const now = this.now();
-    const wait = first.deadline - now - this.spinMs;
+    const wait = first.deadline - this.now() - this.spinMs;
     if (wait >= 1) this.timer = setTimeout(this.pump, Math.floor(wait));
-    else {
-      this.yieldedAt = now;
-      this.immediate = setImmediate(this.pump);
-    }
+    else this.immediate = setImmediate(this.pump);
   }
 
   private disarm(): void {
