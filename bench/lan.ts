@@ -492,9 +492,10 @@ async function main(): Promise<number> {
   console.log('### Goals\n');
   console.log(goals().join('\n'));
   console.log(
-    '\nVersion-1 packets date events in whole milliseconds (a packet date, and each event relative to it), so an ' +
-      'event sent at a random instant is delivered up to ±0.5 ms from its exact date: that rounding alone spreads ' +
-      'delivery − send over 1 ms, whatever the driver does.',
+    '\nVersion-1 packets date events in whole milliseconds (a packet date, and each event relative to it), so ' +
+      'between original stations an event sent at a random instant is delivered up to ±0.5 ms from its exact ' +
+      'date: that rounding alone spreads delivery − send over 1 ms. Two msinet stations exchange fine dates ' +
+      '(docs/protocol.md §7): the sub-ms parts travel too, and the msinet rows carry no such rounding.',
   );
   console.log(
     `\nCPU pressure: share of the run during which some runnable task waited for a CPU (/proc/pressure/cpu); ` +
