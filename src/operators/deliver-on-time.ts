@@ -14,17 +14,10 @@
  * an error is forwarded at once and drops what is pending, like rxjs's `delay`.
  *
  * Scheduler: `scheduler` (default `asyncScheduler`; the driver passes the
- * precise scheduler). One action per plan, rescheduled from one due time to
- * the next, not one timer per event.
+ * precise scheduler). One pending action at a time, for the earliest due time
+ * in the queue, not one timer per event.
  */
-import {
-  Observable,
-  Subscription,
-  asyncScheduler,
-  type OperatorFunction,
-  type SchedulerAction,
-  type SchedulerLike,
-} from 'rxjs';
+import { Observable, Subscription, asyncScheduler, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { withDate, type MidiEvent } from '../model/event.js';
 import type { DeliveryPlan } from '../model/pipeline.js';
 
@@ -83,15 +76,15 @@ export function deliverOnTime(
         return next !== undefined && !subscriber.closed ? dueOf(next) : Infinity;
       };
 
-      function onTimer(this: SchedulerAction<undefined>) {
-        scheduledFor = emitDue();
-        if (scheduledFor !== Infinity) {
-          this.schedule(undefined, scheduledFor - scheduler.now());
-          return;
-        }
+      const onTimer = () => {
         action = undefined;
-        if (sourceDone) subscriber.complete();
-      }
+        scheduledFor = emitDue();
+        // A new action, timed from now: the precise scheduler counts a rescheduled action's delay
+        // from its last deadline (so periods do not drift), which here would fire early, again and again.
+        if (scheduledFor !== Infinity)
+          action = scheduler.schedule(onTimer, Math.max(0, scheduledFor - scheduler.now()));
+        else if (sourceDone) subscriber.complete();
+      };
 
       const upstream = source.subscribe({
         next: (plan) => {
