@@ -47,7 +47,7 @@ import { clockFilterFor } from './operators/clock-reference.js';
 import { deliverOnTime } from './operators/deliver-on-time.js';
 import { groupEvents } from './operators/group-events.js';
 import { packetizeGroups } from './operators/packetize-groups.js';
-import { planStep } from './operators/plan-delivery.js';
+import { planStep, relRange } from './operators/plan-delivery.js';
 import {
   closeAll,
   emptyTable,
@@ -120,13 +120,7 @@ interface PlannedPacket {
 
 /** When a plan's first and last events are due. */
 function dueRange(plan: DeliveryPlan): [number, number] {
-  if (plan.events.length === 0) return [plan.at, plan.at];
-  let first = Infinity;
-  let last = -Infinity;
-  for (const event of plan.events) {
-    first = Math.min(first, event.date ?? 0);
-    last = Math.max(last, event.date ?? 0);
-  }
+  const [first, last] = relRange(plan.events);
   return [plan.at + first, plan.at + last];
 }
 

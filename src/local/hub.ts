@@ -264,7 +264,7 @@ export function createHub(options: HubOptions): Hub {
       const outgoing = event.date === undefined || event.date === time ? event : withDate(event, time);
       const sentTo = sessions.get(src)?.sentTo;
       for (const dst of routes.remotes) {
-        if (sentTo !== undefined && !sentTo.has(dst)) sentTo.add(dst);
+        sentTo?.add(dst);
         outbound.next({ remote: dst, event: outgoing });
       }
     }

@@ -57,9 +57,8 @@ export function groupEvents(
 
       const emitCollected = () => {
         const date = scheduler.now();
-        const at = dates;
         const events = collected.map((event, i) =>
-          withDate(event, relativeDate(at[i] ?? date, date, periodMs)),
+          withDate(event, relativeDate(dates[i] ?? date, date, periodMs)),
         );
         // Cleared before emitting: an event sent back in from a subscriber opens the next group.
         collected = [];

@@ -54,7 +54,7 @@ export function planStep(
 }
 
 /** The smallest and largest relative date of a packet's events ([0, 0] for none). */
-function relRange(events: readonly MidiEvent[]): [number, number] {
+export function relRange(events: readonly MidiEvent[]): [number, number] {
   if (events.length === 0) return [0, 0];
   let low = Infinity;
   let high = -Infinity;
