@@ -34,13 +34,14 @@ import {
 } from 'rxjs';
 import { withDate, type MidiEvent } from '../model/event.js';
 import type { EventGroup } from '../model/pipeline.js';
+import { wholeMs } from '../wire/fine-dates.js';
 
 const I16_MIN = -32768;
 const I16_MAX = 32767;
 
-/** An event's date relative to round(D) − G, within the wire's i16 range. */
+/** An event's date relative to round(D) − G (D's whole ms as the packet carries it), within the wire's i16 range. */
 export function relativeDate(date: number, groupDate: number, periodMs: number): number {
-  return Math.min(I16_MAX, Math.max(I16_MIN, date - (Math.round(groupDate) - periodMs)));
+  return Math.min(I16_MAX, Math.max(I16_MIN, date - (wholeMs(groupDate) - periodMs)));
 }
 
 export function groupEvents(

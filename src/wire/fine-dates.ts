@@ -27,7 +27,7 @@ export function fineMaxEventBytes(maxEventBytes: number): number {
   return Math.floor(((maxEventBytes - 1) * 7) / 8);
 }
 
-/** The i8 step count of a fraction of a millisecond (clamped: +0.5 ms is 127 steps). */
+/** The i8 step count of a fraction of a millisecond (clamped, for fractions splitDate did not make). */
 export function fineStep(fraction: number): number {
   return Math.max(-128, Math.min(127, Math.round(fraction * FINE_STEPS_PER_MS)));
 }
@@ -37,8 +37,17 @@ export function fineFraction(step: number): number {
   return step / FINE_STEPS_PER_MS;
 }
 
+/**
+ * The whole ms version 1 writes of a date: the nearest, taken from the date
+ * already counted in steps, so that what is left is at most 127 steps up or
+ * 128 down and a date within half a step below x.5 rounds up, not to +128.
+ */
+export function wholeMs(date: number): number {
+  return Math.round(Math.round(date * FINE_STEPS_PER_MS) / FINE_STEPS_PER_MS);
+}
+
 /** What version 1 writes of a date (whole ms), and the fraction it leaves out. */
 export function splitDate(date: number): { whole: number; fraction: number } {
-  const whole = Math.round(date);
+  const whole = wholeMs(date);
   return { whole, fraction: date - whole };
 }

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { withDate, type MidiEvent } from '../../src/model/event.js';
 import { decodeCapabilities, encodeCapabilities } from '../../src/wire/capabilities.js';
 import { decodePacket, encodePacket } from '../../src/wire/codec.js';
-import { FINE_STEPS_PER_MS, fineMaxEventBytes } from '../../src/wire/fine-dates.js';
+import { FINE_STEPS_PER_MS, fineMaxEventBytes, splitDate, wholeMs } from '../../src/wire/fine-dates.js';
 import { LAN_MAX_EVENT_BYTES, MIDI_HEADER_SIZE, type MidiPacket } from '../../src/wire/packet.js';
 import { packetize } from '../../src/wire/packetizer.js';
 import { feedPacket, initialStreamParser } from '../../src/wire/stream-parser.js';
@@ -71,6 +71,29 @@ describe('capabilities', () => {
   });
 });
 
+describe('splitting a date', () => {
+  test('any date: the fraction fits an i8 without clamping, and whole + fraction is the date', () => {
+    fc.assert(
+      fc.property(fc.double({ min: -1e9, max: 1e9, noNaN: true }), (date) => {
+        const { whole, fraction } = splitDate(date);
+        const step = Math.round(fraction * FINE_STEPS_PER_MS);
+        assert.ok(Number.isInteger(whole));
+        assert.ok(step >= -128 && step <= 127, `${date}: ${step} steps`);
+        assert.ok(Math.abs(whole + step / FINE_STEPS_PER_MS - date) <= HALF_STEP, `${date}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('a date less than half a step below x.5 goes up a whole ms (it once wanted +128 steps)', () => {
+    // Found by the property below: 14362.498046875002 is 127.5000005 steps above 14362.
+    assert.equal(splitDate(14362.498046875002).whole, 14363);
+    assert.equal(Math.round(splitDate(14362.498046875002).fraction * FINE_STEPS_PER_MS), -128);
+    assert.equal(splitDate(14362.49).whole, 14362);
+    assert.equal(splitDate(-3.5).whole, -3);
+  });
+});
+
 describe('fine-dated packets', () => {
   test('any events, group date and limit: each event lands at its exact date, to 1/256 ms', () => {
     fc.assert(
@@ -85,7 +108,7 @@ describe('fine-dated packets', () => {
           assert.equal(received.events.length, events.length);
           received.events.forEach((event, i) => {
             // Sent: relative to round(D) − G. Received: relative to the exact P − G.
-            const sent = Math.round(groupDate) + (events[i]?.date ?? NaN);
+            const sent = wholeMs(groupDate) + (events[i]?.date ?? NaN);
             const arrived = received.date + (event.date ?? NaN);
             assert.ok(Math.abs(arrived - sent) <= 2 * HALF_STEP, `event ${i}: ${arrived} for ${sent}`);
           });
