@@ -217,6 +217,7 @@ function serveConnection(
         return reply(fail('transient: expected true or false'));
       }
       const woke = localCount(hub.snapshot()) === 0;
+      const awakeMs = Math.round(hub.awakeMs());
       const opened = hub.openLocal(name, {
         ...(follow.value ? { follow: follow.value } : {}),
         ...(transient ? { transient } : {}),
@@ -224,7 +225,7 @@ function serveConnection(
       if (!opened.ok) return reply(opened);
       const local = opened.value;
       client = local;
-      reply(ok({ ref: local.ref, name: local.name, woke }));
+      reply(ok({ ref: local.ref, name: local.name, woke, awakeMs }));
       clientSubscription = local.events$.subscribe(({ time, from, event }) =>
         write({ push: 'delivery', time, from, event: eventToJson(event) }),
       );

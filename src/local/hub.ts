@@ -119,6 +119,8 @@ export interface Hub {
   readonly outbound$: Observable<Outbound>;
   /** The registry as it is now (for queries). */
   snapshot(): RegistryState;
+  /** How long local clients have been open without a break, in ms: the driver has been awake that long (0 asleep). */
+  awakeMs(): number;
   openLocal(name: string, options?: OpenOptions): Result<LocalClient>;
   /** Adds a remote station's client; answers it (its name is made unique among stations). */
   addRemote(name: string, address?: string): Result<Client>;
@@ -178,6 +180,8 @@ export function createHub(options: HubOptions): Hub {
   const state = new BehaviorSubject<RegistryState>(initial);
   // The fold's latest state, read synchronously by routing and queries.
   let current = initial;
+  /** When the first of the local clients open now opened. */
+  let wokeAt = 0;
 
   const subscriptions: Subscription[] = [
     requests
@@ -271,8 +275,10 @@ export function createHub(options: HubOptions): Hub {
   }
 
   function openLocal(name: string, open: OpenOptions = {}): Result<LocalClient> {
+    const wasAsleep = localCount(current) === 0;
     const step = dispatch({ type: 'openLocal', name, ...open });
     if (!step.ok) return step;
+    if (wasAsleep) wokeAt = scheduler.now();
     const client = step.value.client as Client;
     const ref = client.ref;
     const session: Session = { inbox: new Subject(), closed: new Subject(), held: 0, sentTo: new Set() };
@@ -327,6 +333,7 @@ export function createHub(options: HubOptions): Hub {
     localCount$: state.pipe(map(localCount), distinctUntilChanged()),
     outbound$: outbound.asObservable(),
     snapshot: () => current,
+    awakeMs: () => (localCount(current) === 0 ? 0 : scheduler.now() - wokeAt),
     openLocal,
     addRemote(name, address) {
       const step = dispatch({ type: 'addRemote', name, ...(address !== undefined ? { address } : {}) });

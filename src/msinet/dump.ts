@@ -11,7 +11,7 @@ import type { ClientJson, DeliveryPush } from '../local/protocol.js';
 import type { Command } from './args.js';
 import { ask, reachDriver } from './driver-connection.js';
 import type { Io } from './io.js';
-import { clientAppears, clientLists, WAKE_PATIENCE_MS } from './wait-for-client.js';
+import { clientAppears, clientLists, wakePatience } from './wait-for-client.js';
 
 type DumpCommand = Extract<Command, { kind: 'dump' }>;
 
@@ -46,7 +46,7 @@ export async function runDump(
     const source = command.from === undefined ? { fromRemotes: true } : { from: command.from };
     const opened = await ask(driver, 'open', { name: command.name, transient: true, ...source });
     if (command.from !== undefined) {
-      const patience = opened['woke'] === true ? WAKE_PATIENCE_MS : 0;
+      const patience = wakePatience(opened);
       if (!(await clientAppears(lists, command.from, patience))) {
         io.stderr.write(`msinet: no client named '${command.from}' yet; listening for it\n`);
       }

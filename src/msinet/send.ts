@@ -14,7 +14,7 @@ import type { ClientJson, Reply } from '../local/protocol.js';
 import type { Command } from './args.js';
 import { ask, CommandError, reachDriver } from './driver-connection.js';
 import type { Io } from './io.js';
-import { clientAppears, clientLists, WAKE_PATIENCE_MS } from './wait-for-client.js';
+import { clientAppears, clientLists, wakePatience } from './wait-for-client.js';
 
 type SendCommand = Extract<Command, { kind: 'send' }>;
 
@@ -30,7 +30,7 @@ export async function runSend(socket: string, command: SendCommand, io: Io): Pro
     const lists = new ReplaySubject<ClientJson[]>(1);
     clientLists(driver.pushes$).subscribe(lists);
     const opened = await ask(driver, 'open', { name: command.name, transient: true });
-    const patience = opened['woke'] === true ? WAKE_PATIENCE_MS : 0;
+    const patience = wakePatience(opened);
     if (!(await clientAppears(lists, command.to, patience))) {
       throw new CommandError(`no client named '${command.to}' (msinet clients lists them)`);
     }

@@ -1,14 +1,24 @@
 /**
  * Waiting for a client to be listed. A driver that was asleep knows no
  * remote stations until it has woken and heard them (about a second on a
- * LAN, SPEC §6), so a tool that just woke it gives a named station a moment
- * to appear before calling the name unknown.
+ * LAN, SPEC §6), so a tool that comes while it has just woken gives a named
+ * station a moment to appear before calling the name unknown.
  */
 import { filter, firstValueFrom, map, timeout, type Observable } from 'rxjs';
 import type { ClientJson, Push } from '../local/protocol.js';
 
-/** How long a tool that woke the driver waits for a station to appear. */
+/** How long a tool waits for a station to appear after the driver woke. */
 export const WAKE_PATIENCE_MS = 3000;
+
+/**
+ * What is left of that patience, from the driver's answer to `open` (how long
+ * it has been awake): all of it when this open woke the driver, and some for
+ * a tool that comes just after another one woke it (a dump, then a send).
+ */
+export function wakePatience(opened: Record<string, unknown>): number {
+  const awakeMs = opened['awakeMs'];
+  return typeof awakeMs === 'number' ? Math.max(0, WAKE_PATIENCE_MS - awakeMs) : 0;
+}
 
 export function designates(id: string, client: ClientJson): boolean {
   return client.name === id || (/^\d{1,9}$/.test(id) && client.ref === Number(id));

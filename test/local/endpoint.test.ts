@@ -270,7 +270,7 @@ describe('local endpoint: messages', { timeout: 20_000 }, () => {
       if (p.push === 'clients') lists.push(p.clients.map((c) => c.name));
     });
     const reply = await watcher.request('open', { name: 'watcher', fromRemotes: true });
-    assert.deepEqual(reply, { ok: true, op: 'open', id: 1, ref: 1, name: 'watcher', woke: true });
+    assert.deepEqual(reply, { ok: true, op: 'open', id: 1, ref: 1, name: 'watcher', woke: true, awakeMs: 0 });
     const hostA = endpoint.hub.addRemote('hostA', '10.0.0.2');
     assert.ok(hostA.ok);
     await until(() => lists.length >= 2, 'two lists');

@@ -194,6 +194,26 @@ describe('hub: registry news', () => {
     hub.dispose();
   });
 
+  test('awakeMs counts from the first of the clients open now, across later opens, and is 0 asleep', () => {
+    const testScheduler = scheduler();
+    testScheduler.run(({ cold, flush }) => {
+      const hub = createHub({ driverName: 'msLANDriver', scheduler: testScheduler });
+      const seen: number[] = [];
+      let one: LocalClient | undefined;
+      let two: LocalClient | undefined;
+      cold('10ms a 9ms b 9ms c 9ms d 9ms e 9ms f').subscribe((step) => {
+        if (step === 'a') one = opened(hub, 'one');
+        if (step === 'b') two = opened(hub, 'two');
+        if (step === 'c') one?.close();
+        if (step === 'd') two?.close();
+        if (step === 'e') one = opened(hub, 'again');
+        seen.push(hub.awakeMs());
+      });
+      flush();
+      assert.deepEqual(seen, [0, 10, 20, 0, 0, 10]);
+    });
+  });
+
   test('a subscriber that changes the registry while told of a change does not make others see it out of order', () => {
     const hub = createHub({ driverName: 'msLANDriver' });
     hub.clients$.subscribe((clients) => {

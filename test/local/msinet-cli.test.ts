@@ -222,6 +222,22 @@ describe('msinet against a driver endpoint', { timeout: 90_000 }, () => {
     }
   });
 
+  test('a send that comes just after another client woke the driver waits for the station too', async () => {
+    const waker = hub.openLocal('waker'); // a dump opened a moment before, say
+    assert.ok(waker.ok);
+    const sending = msinet(['send', '--to', 'hostLater', 'start', '--socket', socket]);
+    await until(() => hub.snapshot().clients.some((c) => c.name === 'msinet-send'), 'the send client');
+    const hostLater = hub.addRemote('hostLater');
+    assert.ok(hostLater.ok);
+    try {
+      const sent = await sending;
+      assert.equal(sent.code, 0, sent.stderr);
+    } finally {
+      hub.removeRemote(hostLater.value.ref);
+      waker.value.close();
+    }
+  });
+
   test('failures: unknown name, refused connection, no driver, bad usage — one line, exit 1', async () => {
     const awake = hub.openLocal('keeps-the-driver-awake');
     assert.ok(awake.ok);
