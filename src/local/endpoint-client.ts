@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import { Observable, Subject } from 'rxjs';
 import { splitLines } from './lines.js';
-import type { Op, Push, Reply } from './protocol.js';
+import { DELIVERY_PUSH_PREFIX, type Op, type Push, type Reply } from './protocol.js';
 
 /** Nothing answers on the path: no driver runs there. */
 export class NoDriverError extends Error {
@@ -17,6 +17,17 @@ export class NoDriverError extends Error {
   }
 }
 
+export interface EndpointClientOptions {
+  /**
+   * 'text': each delivery comes on `deliveryTexts$`, unparsed, as the JSON
+   * text of `{ time, from, event }` (the delivery push without its `push`
+   * field), for a program that passes deliveries on as JSON (`msinet dump
+   * --json`): parsing and writing them again would cost it most of its time.
+   * Default 'parsed': deliveries are pushes on `pushes$`.
+   */
+  deliveries?: 'parsed' | 'text';
+}
+
 export interface EndpointClient {
   /** Sends one request; resolves with its reply (ok or not); rejects if the connection ends first. */
   request(op: Op, fields?: Record<string, unknown>): Promise<Reply>;
@@ -24,25 +35,28 @@ export interface EndpointClient {
   flushed(): Promise<void>;
   /** Deliveries and client-list changes; completes when the connection ends. */
   readonly pushes$: Observable<Push>;
+  /** With `deliveries: 'text'`, the deliveries as JSON text; completes when the connection ends. */
+  readonly deliveryTexts$: Observable<string>;
   /** Resolves when the connection ends, whoever ends it. */
   readonly ended: Promise<void>;
   close(): void;
 }
 
-export function connectEndpoint(path: string): Promise<EndpointClient> {
+export function connectEndpoint(path: string, options: EndpointClientOptions = {}): Promise<EndpointClient> {
   return new Promise((resolvePromise, reject) => {
     const socket = createConnection(path);
     socket.once('error', (error: NodeJS.ErrnoException) => {
       const absent = ['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ENOTDIR', 'EACCES'].includes(error.code ?? '');
       reject(absent ? new NoDriverError(path) : error);
     });
-    socket.once('connect', () => resolvePromise(wrap(socket)));
+    socket.once('connect', () => resolvePromise(wrap(socket, options.deliveries === 'text')));
   });
 }
 
-function wrap(socket: Socket): EndpointClient {
+function wrap(socket: Socket, deliveriesAsText: boolean): EndpointClient {
   const pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
   const pushes = new Subject<Push>();
+  const deliveryTexts = new Subject<string>();
   let nextId = 1;
 
   const data$ = new Observable<Buffer>((subscriber) => {
@@ -52,6 +66,9 @@ function wrap(socket: Socket): EndpointClient {
   // A driver answers in bounded lines; a peer that does not is not one.
   data$.pipe(splitLines()).subscribe((line) => {
     if (!line.ok) return socket.destroy();
+    if (deliveriesAsText && line.value.startsWith(DELIVERY_PUSH_PREFIX)) {
+      return deliveryTexts.next(`{${line.value.slice(DELIVERY_PUSH_PREFIX.length)}`);
+    }
     let message: unknown;
     try {
       message = JSON.parse(line.value);
@@ -75,6 +92,7 @@ function wrap(socket: Socket): EndpointClient {
       for (const waiter of pending.values()) waiter.reject(new Error('the driver closed the connection'));
       pending.clear();
       pushes.complete();
+      deliveryTexts.complete();
       done();
     }),
   );
@@ -92,6 +110,7 @@ function wrap(socket: Socket): EndpointClient {
       if (socket.writableNeedDrain) await Promise.race([once(socket, 'drain'), ended]);
     },
     pushes$: pushes.asObservable(),
+    deliveryTexts$: deliveryTexts.asObservable(),
     ended,
     close: () => {
       socket.end();

@@ -227,6 +227,7 @@ function serveConnection(
       client = local;
       reply(ok({ ref: local.ref, name: local.name, woke, awakeMs }));
       clientSubscription = local.events$.subscribe(({ time, from, event }) =>
+        // `push` first: DELIVERY_PUSH_PREFIX.
         write({ push: 'delivery', time, from, event: eventToJson(event) }),
       );
       followRegistry();

@@ -47,6 +47,13 @@ export interface ErrorReply {
 
 export type Reply = OkReply | ErrorReply;
 
+/**
+ * How the endpoint begins every delivery push: `push` first, so what follows
+ * is the rest of the `{ "time", "from", "event" }` object, a line of
+ * `msinet dump --json` as it stands, which a client can pass on unparsed.
+ */
+export const DELIVERY_PUSH_PREFIX = '{"push":"delivery",';
+
 export interface DeliveryPush {
   push: 'delivery';
   /** The driver's clock, ms. */

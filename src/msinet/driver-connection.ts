@@ -3,16 +3,24 @@
  * says no. Failures are thrown as CommandError and become one line on
  * stderr and exit code 1 in main.
  */
-import { connectEndpoint, NoDriverError, type EndpointClient } from '../local/endpoint-client.js';
+import {
+  connectEndpoint,
+  NoDriverError,
+  type EndpointClient,
+  type EndpointClientOptions,
+} from '../local/endpoint-client.js';
 import type { Op, OkReply } from '../local/protocol.js';
 
 export class CommandError extends Error {
   override name = 'CommandError';
 }
 
-export async function reachDriver(socket: string): Promise<EndpointClient> {
+export async function reachDriver(
+  socket: string,
+  options: EndpointClientOptions = {},
+): Promise<EndpointClient> {
   try {
-    return await connectEndpoint(socket);
+    return await connectEndpoint(socket, options);
   } catch (error) {
     if (error instanceof NoDriverError) {
       throw new CommandError(`no msInetDriver is running on ${socket} (start one, or give --socket or -p)`);

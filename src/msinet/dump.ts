@@ -4,7 +4,7 @@
  * and print each delivery on one line until a signal stops it (exit 0). The
  * end of stdin is not a stop; the driver going away is an error (exit 1).
  */
-import { ReplaySubject, filter, finalize } from 'rxjs';
+import { ReplaySubject, filter, finalize, map } from 'rxjs';
 import { parseEvent } from '../model/event-json.js';
 import { describeEvent } from '../model/event-text.js';
 import type { ClientJson, DeliveryPush } from '../local/protocol.js';
@@ -21,9 +21,15 @@ export async function runDump(
   io: Io,
   stop: Promise<void>,
 ): Promise<number> {
-  const driver = await reachDriver(socket);
+  // --json prints deliveries as the driver wrote them, without parsing and writing them again.
+  const driver = await reachDriver(socket, { deliveries: command.json ? 'text' : 'parsed' });
   try {
-    const print = command.json ? jsonLine : readableLine;
+    const lines$ = command.json
+      ? driver.deliveryTexts$
+      : driver.pushes$.pipe(
+          filter((push): push is DeliveryPush => push.push === 'delivery'),
+          map(readableLine),
+        );
     const stdoutClosed = new Promise<void>((done) => io.stdout.once('error', () => done()));
     // The deliveries of one event-loop turn go out in one write, not one write per event.
     let lines: string[] = [];
@@ -31,15 +37,10 @@ export async function runDump(
       if (lines.length > 0) io.stdout.write(lines.join(''));
       lines = [];
     };
-    driver.pushes$
-      .pipe(
-        filter((push): push is DeliveryPush => push.push === 'delivery'),
-        finalize(flush),
-      )
-      .subscribe((delivery) => {
-        if (lines.length === 0) setImmediate(flush);
-        lines.push(`${print(delivery)}\n`);
-      });
+    lines$.pipe(finalize(flush)).subscribe((line) => {
+      if (lines.length === 0) setImmediate(flush);
+      lines.push(`${line}\n`);
+    });
     const lists = new ReplaySubject<ClientJson[]>(1);
     clientLists(driver.pushes$).subscribe(lists);
 
@@ -66,10 +67,6 @@ export async function runDump(
   } finally {
     driver.close();
   }
-}
-
-function jsonLine({ time, from, event }: DeliveryPush): string {
-  return JSON.stringify({ time, from, event });
 }
 
 /** `1234 ms  hostA  keyOn C4 (60) vel 100 (chan 0, port 0)`: the date is the time, shown once. */

@@ -263,6 +263,29 @@ describe('local endpoint: messages', { timeout: 20_000 }, () => {
     await until(() => endpoint.hub.snapshot().clients.length === 1, 'both to close');
   });
 
+  test("deliveries as text: each the JSON of { time, from, event }, unparsed; the client's other pushes stay parsed", async () => {
+    const alice = await connectEndpoint(endpoint.path);
+    const bob = await connectEndpoint(endpoint.path, { deliveries: 'text' });
+    assert.equal((await alice.request('open', { name: 'alice' })).ok, true);
+    const parsedDeliveries: unknown[] = [];
+    bob.pushes$.pipe(filter((p) => p.push === 'delivery')).subscribe((p) => parsedDeliveries.push(p));
+    const lists = firstValueFrom(bob.pushes$.pipe(filter((p) => p.push === 'clients')));
+    const text = firstValueFrom(bob.deliveryTexts$);
+    assert.equal((await bob.request('open', { name: 'bob', from: 'alice' })).ok, true);
+    assert.ok((await lists).push === 'clients', 'client lists still come parsed');
+
+    await alice.request('send', { event: { type: 'keyOn', chan: 2, pitch: 61, vel: 99 } });
+    const line = await text;
+    const { time, from, event } = JSON.parse(line) as DeliveryPush;
+    assert.equal(line, JSON.stringify({ time, from, event }), 'exactly the three fields, in that order');
+    assert.equal(from, 'alice');
+    assert.deepEqual(event, { type: 'keyOn', date: time, port: 0, chan: 2, pitch: 61, vel: 99 });
+    assert.deepEqual(parsedDeliveries, []);
+    alice.close();
+    bob.close();
+    await until(() => endpoint.hub.snapshot().clients.length === 1, 'both to close');
+  });
+
   test('an open client is told of client-list changes', async () => {
     const watcher: EndpointClient = await connectEndpoint(endpoint.path);
     const lists: string[][] = [];
