@@ -5,6 +5,7 @@
  *
  *   bench/scheduler.ts   timer lateness, precise scheduler vs asyncScheduler
  *   bench/codec.ts       packet encode/decode rates (when present)
+ *   bench/cold-path.ts   one packet's work right after a pause, as at every deadline
  *   bench/pipeline.ts    two drivers in one process: the driver's own cost per event
  *   bench/lan.ts         msinet vs the original vs bare UDP on a two-host lab
  *
@@ -34,6 +35,7 @@ const BENCHMARKS: Benchmark[] = [
   // scheduler.ts takes a count of deadlines: 2,000 (≈ 45 s) by default.
   { file: 'scheduler.ts', args: quick ? ['150'] : [] },
   { file: 'codec.ts', args: [] },
+  { file: 'cold-path.ts', args: quick ? ['100'] : [] },
   { file: 'pipeline.ts', args: quick ? ['3'] : [] },
   { file: 'lan.ts', args: [...(quick ? ['--quick'] : []), ...(raw !== undefined ? ['--raw', raw] : [])] },
 ];
