@@ -21,6 +21,8 @@ export interface KeyFields {
 const GUARD_VELOCITY = 64;
 /** Velocities an id may use: 1..127 without 64 (0 would turn a keyOn into a keyOff). */
 const VELOCITIES = Array.from({ length: 127 }, (_, i) => i + 1).filter((v) => v !== GUARD_VELOCITY);
+/** Each velocity's place in VELOCITIES, -1 for none: read for every arrival, so no search. */
+const VELOCITY_INDEX = Array.from({ length: 128 }, (_, vel) => VELOCITIES.indexOf(vel));
 const PITCHES = 128;
 const CHANNELS = 16;
 
@@ -62,8 +64,10 @@ export function idOfFields(fields: {
 }): number | undefined {
   const { type, pitch, vel, chan } = fields;
   if (type !== 'keyOn' && type !== 'keyOff') return undefined;
-  if (!isIndex(pitch, PITCHES) || !isIndex(chan, CHANNELS) || typeof vel !== 'number') return undefined;
-  const velIndex = VELOCITIES.indexOf(vel);
+  if (!isIndex(pitch, PITCHES) || !isIndex(chan, CHANNELS) || !isIndex(vel, VELOCITY_INDEX.length)) {
+    return undefined;
+  }
+  const velIndex = VELOCITY_INDEX[vel] ?? -1;
   if (velIndex < 0) return undefined;
   const note = (chan * VELOCITIES.length + velIndex) * PITCHES + pitch;
   return 2 * note + (type === 'keyOff' ? 1 : 0);

@@ -44,6 +44,21 @@ function spawnCli(
   });
 }
 
+/**
+ * The key event in a line of `msinet dump --json`, as the driver writes Event JSON
+ * (src/model/event-json.ts: type, date, port, chan, then pitch and vel). Read with a
+ * pattern, not JSON.parse: the benchmark stamps each delivery when it reads the line,
+ * so its own reading is part of the path it measures and must cost little.
+ */
+const DUMPED_KEY_EVENT = /"event":\{"type":"(keyOn|keyOff)",.*"chan":(\d+),"pitch":(\d+),"vel":(\d+)\}\}$/;
+
+export function idOfDumpLine(line: string): number | undefined {
+  const match = DUMPED_KEY_EVENT.exec(line);
+  if (match === null) return undefined;
+  const [, type, chan, pitch, vel] = match;
+  return idOfFields({ type: type as string, chan: Number(chan), pitch: Number(pitch), vel: Number(vel) });
+}
+
 export interface CliPairOptions {
   /** Driver flags, e.g. ['-g', '10', '-lat', '10']. */
   driverArgs: readonly string[];
@@ -107,13 +122,7 @@ export async function startCliPair(
       );
       processes.push(dump);
       onLines(dump, (line, at) => {
-        let id: number | undefined;
-        try {
-          const { event } = JSON.parse(line) as { event: Parameters<typeof idOfFields>[0] };
-          id = idOfFields(event);
-        } catch {
-          return;
-        }
+        const id = idOfDumpLine(line);
         if (id === undefined) return;
         if (id >= PROBE_BASE) probes += 1;
         else if (sent.has(id) && !delivered.has(id)) delivered.set(id, at);

@@ -5,7 +5,6 @@
  * Times are ms on the benchmark's clock (`benchClock`).
  */
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { LineProcess } from '../test/harness/line-process.js';
 import type { Stamps } from './lan-stats.js';
 
@@ -51,9 +50,7 @@ export function sleep(ms: number): Promise<void> {
 
 /** Calls `handler` with each stdout line of `proc` and the benchmark time it was read. */
 export function onLines(proc: LineProcess, handler: (line: string, at: number) => void): void {
-  const stdout = proc.child.stdout;
-  if (!stdout) throw new Error(`${proc.label}: no stdout`);
-  createInterface({ input: stdout, crlfDelay: Infinity }).on('line', (line) => handler(line, benchClock()));
+  proc.onStdoutLine((line) => handler(line, benchClock()));
 }
 
 const PROBLEM_LINE = /\b(warn|error|ERR)\b:?/;

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import {
   ID_CAPACITY,
   PROBE_BASE,
+  eventOfId,
   fieldsOfId,
   idOfFields,
   idOfOriginalEvent,
@@ -19,6 +20,9 @@ import {
   clockOrigin,
   type ClockSample,
 } from '../../bench/lan-original-clock.js';
+import { idOfDumpLine } from '../../bench/lan-pair-cli.js';
+import { eventToJson } from '../../src/model/event-json.js';
+import { withDate, type MidiEvent } from '../../src/model/event.js';
 import { burstFigures, delays, markdownTable, percentile, summarize } from '../../bench/lan-stats.js';
 
 const anyId = fc.integer({ min: 0, max: ID_CAPACITY - 1 });
@@ -32,6 +36,26 @@ describe('event ids', () => {
         assert.equal(idOfFields(json), id);
       }),
     );
+  });
+
+  test('every id comes back from the line msinet dump --json prints for it; other lines carry none', () => {
+    fc.assert(
+      fc.property(anyId, fc.double({ min: 0, max: 1e7, noNaN: true }), (id, time) => {
+        const event = eventToJson(withDate(eventOfId(id) as MidiEvent, time));
+        assert.equal(idOfDumpLine(JSON.stringify({ time, from: 'hostA', event })), id);
+      }),
+    );
+    const clock = eventToJson({ type: 'clock', date: 5, port: 0, chan: 0 });
+    assert.equal(idOfDumpLine(JSON.stringify({ time: 5, from: 'hostA', event: clock })), undefined);
+    const guardRelease = eventToJson({
+      type: 'keyOff',
+      date: 5,
+      port: 0,
+      chan: 0,
+      pitch: 60,
+      vel: 64,
+    } as MidiEvent);
+    assert.equal(idOfDumpLine(JSON.stringify({ time: 5, from: 'hostA', event: guardRelease })), undefined);
   });
 
   test('an id pair is one note: keyOn then the keyOff of the same pitch, velocity and channel', () => {

@@ -30,6 +30,7 @@ export class LineProcess {
   readonly exited: Promise<Exit>;
   private exit: Exit | undefined;
   private readonly listeners = new Set<() => void>();
+  private readonly stdoutHandlers: ((line: string) => void)[] = [];
 
   /** `child` must have been spawned with `detached: true` (its own process group) and piped stdio. */
   constructor(
@@ -60,6 +61,11 @@ export class LineProcess {
 
   get running(): boolean {
     return this.exit === undefined;
+  }
+
+  /** Calls `handler` with each stdout line from now on, as it is read (no second reading of the stream). */
+  onStdoutLine(handler: (line: string) => void): void {
+    this.stdoutHandlers.push(handler);
   }
 
   writeLine(line: string): void {
@@ -161,8 +167,10 @@ export class LineProcess {
     if (!source) return Promise.resolve();
     const lines = stream === 'stdout' ? this.stdoutLines : this.stderrLines;
     const reader = createInterface({ input: source, crlfDelay: Infinity });
+    const handlers = stream === 'stdout' ? this.stdoutHandlers : [];
     reader.on('line', (line) => {
       lines.push(line);
+      for (const handler of handlers) handler(line);
       this.notify();
     });
     return new Promise((resolve) => reader.once('close', () => resolve()));
