@@ -33,6 +33,19 @@ export interface StationPair extends Pair {
 interface Report {
   sent: [number, number][];
   delivered: [number, number][];
+  /** A driver's: when its clock read 0 on the benchmark's clock, and its reference of the remote's clock. */
+  clock?: { origin: number; offset?: number };
+}
+
+/**
+ * The receiver's offset of the sender's clock less the true one. Each clock
+ * reads `t − origin` at benchmark time t, so the true offset (local = remote +
+ * offset) is the sender's origin less the receiver's.
+ */
+export function referenceAboveTruth(sender: Report, receiver: Report): number | undefined {
+  const [from, at] = [sender.clock, receiver.clock];
+  if (from === undefined || at?.offset === undefined) return undefined;
+  return at.offset - (from.origin - at.origin);
 }
 
 export async function startStationPair(
@@ -106,9 +119,11 @@ export async function startStationPair(
       // One report at a time: they come back on different processes but into one list.
       const sent = await report(sender);
       const delivered = await report(receiver);
+      const above = referenceAboveTruth(sent, delivered);
       const stamps: PairStamps = {
         sent: new Map(sent.sent.filter(([id]) => id < PROBE_BASE)),
         delivered: firstOfEach(delivered.delivered),
+        ...(above !== undefined ? { referenceAboveTruth: above } : {}),
       };
       return stamps;
     },

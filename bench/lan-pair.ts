@@ -30,6 +30,12 @@ export interface Pair {
 export interface PairStamps extends Stamps {
   /** The original only: when its MidiShare kernel delivered each event (its date), besides when its client printed it. */
   kernelDelivered?: ReadonlyMap<number, number>;
+  /**
+   * msinet stations only: how far the receiver's clock reference of the sender
+   * stood above the true difference of their clocks at the end of the run, ms.
+   * SPEC §4 folds it into the delay (the reference transit time).
+   */
+  referenceAboveTruth?: number;
 }
 
 const EPOCH = process.hrtime.bigint();

@@ -11,7 +11,9 @@
  * Commands, one a line on stdin:   `send ID`, `burst FIRST COUNT`,
  *   `expect N` (answers `reached N` once N measured events have arrived), `report`.
  * Lines on stdout:  `ready`, `probe ID` (a readiness probe arrived),
- *   `reached N`, `report {"sent": [[id, ms]…], "delivered": [[id, ms]…]}`.
+ *   `reached N`, `report {"sent": [[id, ms]…], "delivered": [[id, ms]…], "clock"?: {…}}`:
+ *   with a driver, `clock` holds when its clock read 0 on the benchmark's clock
+ *   (`origin`) and its reference of the remote's clock (`offset`), both ms.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -104,6 +106,16 @@ async function saveProfile(): Promise<void> {
 // The benchmark ends a lab's stations with SIGTERM: the profile is written then too.
 if (profiler) process.once('SIGTERM', () => void saveProfile().then(() => process.exit(0)));
 
+function clockReport(): { origin: number; offset?: number } | undefined {
+  const reading = transport.clock?.();
+  return (
+    reading && {
+      origin: now() - reading.now,
+      ...(reading.offset !== undefined ? { offset: reading.offset } : {}),
+    }
+  );
+}
+
 /** Events per slice of a burst. */
 const BURST_SLICE = 1000;
 
@@ -141,7 +153,9 @@ for await (const line of lines) {
       }
       break;
     case 'report':
-      process.stdout.write(`report ${JSON.stringify({ sent: sent.take(), delivered: delivered.take() })}\n`);
+      process.stdout.write(
+        `report ${JSON.stringify({ sent: sent.take(), delivered: delivered.take(), clock: clockReport() })}\n`,
+      );
       break;
     default:
       process.stdout.write(`error unknown command ${JSON.stringify(line)}\n`);

@@ -22,6 +22,12 @@ export interface Transport {
   send(ids: readonly number[], stamp: (id: number) => void): void;
   /** Called with the id of each benchmark event that arrives. */
   onEvent(handler: (id: number) => void): void;
+  /**
+   * A driver's clock now, and its clock reference of the one remote it knows
+   * (SPEC §4: local = remote + offset), so the benchmark can compare the
+   * reference with the true difference of the two clocks. None for the floor.
+   */
+  clock?(): { now: number; offset?: number };
   close(): void;
 }
 
@@ -85,6 +91,11 @@ export function libraryTransport(role: Role, peer: string, driverArgs: readonly 
         const id = idOfFields(event as Parameters<typeof idOfFields>[0]);
         if (id !== undefined) handler(id);
       });
+    },
+    clock() {
+      const remote = driver.hub.snapshot().clients.find((c) => c.kind === 'remote');
+      const offset = remote === undefined ? undefined : driver.statsOf(remote.ref)?.offset;
+      return { now: preciseScheduler.now(), ...(offset !== undefined ? { offset } : {}) };
     },
     close() {
       client.close();

@@ -93,6 +93,8 @@ interface LatencyRow {
   summary?: Summary;
   /** Share of the run's time some task waited for a CPU. */
   pressure?: number;
+  /** PairStamps.referenceAboveTruth. */
+  referenceAboveTruth?: number;
   error?: string;
 }
 interface BurstRow {
@@ -222,7 +224,14 @@ async function measure(
     const busy = pressure.stop();
     keepRaw(`latency ${implementation} -g ${setting.g} -lat ${setting.lat}`, stamps);
     const row = { implementation, sent: stamps.sent.size, pressure: busy };
-    rows.push({ ...row, path: PATH[implementation], summary: summarize(delays(stamps, constant)) });
+    rows.push({
+      ...row,
+      path: PATH[implementation],
+      summary: summarize(delays(stamps, constant)),
+      ...(stamps.referenceAboveTruth !== undefined
+        ? { referenceAboveTruth: stamps.referenceAboveTruth }
+        : {}),
+    });
     if (stamps.kernelDelivered) {
       rows.push({
         ...row,
@@ -289,7 +298,9 @@ function latencyTable(setting: Setting): string {
           fixed(s?.max),
           fixed(s ? s.p99 - s.p50 : undefined),
           percent(r.pressure),
-          '',
+          r.referenceAboveTruth === undefined
+            ? ''
+            : `clock reference ${fixed(r.referenceAboveTruth)} ms above the true clock difference`,
         ];
   });
   return markdownTable(

@@ -21,6 +21,7 @@ import {
   type ClockSample,
 } from '../../bench/lan-original-clock.js';
 import { idOfDumpLine } from '../../bench/lan-pair-cli.js';
+import { referenceAboveTruth } from '../../bench/lan-pair-station.js';
 import { eventToJson } from '../../src/model/event-json.js';
 import { withDate, type MidiEvent } from '../../src/model/event.js';
 import { burstFigures, delays, markdownTable, percentile, summarize } from '../../bench/lan-stats.js';
@@ -212,5 +213,23 @@ describe('figures from stamps', () => {
   test('a markdown table right-aligns the numeric columns', () => {
     const table = markdownTable(['name', 'n'], [['a', '1']], [false, true]);
     assert.equal(table, '| name | n |\n| --- | ---: |\n| a | 1 |');
+  });
+});
+
+describe('the clock reference against the truth', () => {
+  test("a receiver whose clock started 60 ms after the sender's, with an offset of 60.4 ms, is 0.4 ms above", () => {
+    // The sender's clock reads 0 at benchmark time 100, the receiver's at 40: local = remote + 60.
+    const sent = { sent: [], delivered: [], clock: { origin: 100 } };
+    const delivered = { sent: [], delivered: [], clock: { origin: 40, offset: 60.4 } };
+    assert.ok(Math.abs((referenceAboveTruth(sent, delivered) ?? NaN) - 0.4) < 1e-9);
+  });
+
+  test('stations without a driver, or a receiver that knows no remote yet, give none', () => {
+    const bare = { sent: [], delivered: [] };
+    assert.equal(referenceAboveTruth(bare, bare), undefined);
+    assert.equal(
+      referenceAboveTruth({ ...bare, clock: { origin: 1 } }, { ...bare, clock: { origin: 2 } }),
+      undefined,
+    );
   });
 });
