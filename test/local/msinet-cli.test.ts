@@ -60,6 +60,23 @@ async function until(check: () => boolean, what: string): Promise<void> {
 let hub: Hub;
 let endpoint: Subscription;
 
+/**
+ * `msinet send --to <name> <event>`, with station <name> added only once the
+ * send's client is open: a station heard a moment after the driver woke.
+ * Removed again when the send has ended.
+ */
+async function sendToLateStation(name: string, event: string): Promise<{ sent: Finished; ref: number }> {
+  const sending = msinet(['send', '--to', name, event, '--socket', socket]);
+  await until(() => hub.snapshot().clients.some((c) => c.name === 'msinet-send'), 'the send client');
+  const station = hub.addRemote(name);
+  assert.ok(station.ok);
+  try {
+    return { sent: await sending, ref: station.value.ref };
+  } finally {
+    hub.removeRemote(station.value.ref);
+  }
+}
+
 before(async () => {
   hub = createHub({ driverName: 'msLANDriver' });
   await new Promise<void>((listening, failed) => {
@@ -200,40 +217,25 @@ describe('msinet against a driver endpoint', { timeout: 90_000 }, () => {
     assert.equal(hub.snapshot().clients.length, 1, 'the driver sleeps: no local client, no station');
     const outbound: Outbound[] = [];
     const watching = hub.outbound$.subscribe((o) => outbound.push(o));
-    const sending = msinet(['send', '--to', 'hostLate', 'keyOn:pitch=64:vel=80', '--socket', socket]);
-    await until(() => hub.snapshot().clients.some((c) => c.name === 'msinet-send'), 'the send client');
-    const hostLate = hub.addRemote('hostLate');
-    assert.ok(hostLate.ok);
     try {
-      const sent = await sending;
+      const { sent, ref } = await sendToLateStation('hostLate', 'keyOn:pitch=64:vel=80');
       assert.equal(sent.code, 0, sent.stderr);
       assert.deepEqual(
         outbound.map(({ remote, event }) => ({ remote, event: { ...event, date: undefined } })),
-        [
-          {
-            remote: hostLate.value.ref,
-            event: { type: 'keyOn', date: undefined, port: 0, chan: 0, pitch: 64, vel: 80 },
-          },
-        ],
+        [{ remote: ref, event: { type: 'keyOn', date: undefined, port: 0, chan: 0, pitch: 64, vel: 80 } }],
       );
     } finally {
       watching.unsubscribe();
-      hub.removeRemote(hostLate.value.ref);
     }
   });
 
   test('a send that comes just after another client woke the driver waits for the station too', async () => {
     const waker = hub.openLocal('waker'); // a dump opened a moment before, say
     assert.ok(waker.ok);
-    const sending = msinet(['send', '--to', 'hostLater', 'start', '--socket', socket]);
-    await until(() => hub.snapshot().clients.some((c) => c.name === 'msinet-send'), 'the send client');
-    const hostLater = hub.addRemote('hostLater');
-    assert.ok(hostLater.ok);
     try {
-      const sent = await sending;
+      const { sent } = await sendToLateStation('hostLater', 'start');
       assert.equal(sent.code, 0, sent.stderr);
     } finally {
-      hub.removeRemote(hostLater.value.ref);
       waker.value.close();
     }
   });
