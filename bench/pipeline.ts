@@ -11,7 +11,7 @@
  */
 import { Observable, Subject, filter, firstValueFrom, map } from 'rxjs';
 import { parseDriverArgs } from '../src/cli.js';
-import { DEFAULTS } from '../src/config.js';
+import { DEFAULTS } from '../src/model/config.js';
 import { lanDriver, type Driver, type DriverNet } from '../src/driver.js';
 import { silentLogger } from '../src/sinks/logger.js';
 import type { LanInterface } from '../src/sources/interfaces.js';

@@ -1,12 +1,12 @@
 /**
- * splitLines: newline-delimited input, bounded (src/local/lines.ts). Chunks
+ * splitLines: newline-delimited input, bounded (src/operators/split-lines.ts). Chunks
  * are Buffers as sockets give them; a line may straddle chunks, a chunk may
  * hold many lines.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestScheduler } from 'rxjs/testing';
-import { splitLines } from '../src/local/lines.js';
+import { splitLines } from '../src/operators/split-lines.js';
 import { fail, ok } from '../src/model/result.js';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');

@@ -17,7 +17,7 @@ import {
   type LatePolicy,
   type LogLevel,
   type WanHost,
-} from './config.js';
+} from './model/config.js';
 
 export type ParsedArgs =
   | { kind: 'run'; config: Config }

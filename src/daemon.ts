@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import type { Config } from './config.js';
+import type { Config } from './model/config.js';
 
 /** Set in the daemon's environment, so it runs instead of detaching again. */
 export const DAEMON_CHILD = 'MSINET_DAEMON_CHILD';

@@ -38,8 +38,8 @@ import {
   type MonoTypeOperatorFunction,
   type SchedulerLike,
 } from 'rxjs';
-import { driverClientName, type Config } from './config.js';
-import { createHub, type Hub } from './local/hub.js';
+import { driverClientName, type Config } from './model/config.js';
+import { createHub, type Hub } from './sinks/hub.js';
 import { RELIABLE_PORT, withDate, type MidiEvent } from './model/event.js';
 import type { DeliveryPlan, RemoteEvent, RemoteStats } from './model/pipeline.js';
 import { fail, type Result } from './model/result.js';

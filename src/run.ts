@@ -7,11 +7,11 @@
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { merge, tap, type Subscription } from 'rxjs';
-import { type Config, VERSION } from './config.js';
+import { type Config, VERSION } from './model/config.js';
 import { lanDriver } from './driver.js';
-import { loadOperators } from './extensions.js';
-import { EndpointInUseError, serveLocalEndpoint } from './local/endpoint.js';
-import { defaultSocketPath } from './local/socket-path.js';
+import { loadOperators } from './sources/operator-modules.js';
+import { EndpointInUseError, serveLocalEndpoint } from './sources/local-endpoint.js';
+import { defaultSocketPath } from './sources/socket-path.js';
 import { createDriverLogger } from './sinks/logger.js';
 import { problemCounter } from './sinks/rate-limited-log.js';
 import { PortInUseError } from './sources/bind-error.js';

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../msinet/main.js';
+import { main } from '../tool/main.js';
 
 process.exitCode = await main(process.argv.slice(2));

@@ -6,7 +6,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import winston from 'winston';
-import type { LogLevel } from '../config.js';
+import type { LogLevel } from '../model/config.js';
 
 export type Logger = Pick<winston.Logger, 'error' | 'warn' | 'info' | 'debug'>;
 

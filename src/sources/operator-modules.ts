@@ -6,8 +6,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { identity, pipe, type MonoTypeOperatorFunction } from 'rxjs';
-import type { MidiEvent } from './model/event.js';
-import { fail, ok, type Result } from './model/result.js';
+import type { MidiEvent } from '../model/event.js';
+import { fail, ok, type Result } from '../model/result.js';
 
 export type EventOperator = MonoTypeOperatorFunction<MidiEvent>;
 

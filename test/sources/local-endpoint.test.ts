@@ -7,10 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { filter, firstValueFrom, type Subscription } from 'rxjs';
-import { createHub, type Hub } from '../../src/local/hub.js';
-import { connectEndpoint, NoDriverError, type EndpointClient } from '../../src/local/endpoint-client.js';
-import { EndpointInUseError, serveLocalEndpoint, type EndpointNotice } from '../../src/local/endpoint.js';
-import type { DeliveryPush } from '../../src/local/protocol.js';
+import { createHub, type Hub } from '../../src/sinks/hub.js';
+import { connectEndpoint, NoDriverError, type EndpointClient } from '../../src/tool/endpoint-client.js';
+import {
+  EndpointInUseError,
+  serveLocalEndpoint,
+  type EndpointNotice,
+} from '../../src/sources/local-endpoint.js';
+import type { DeliveryPush } from '../../src/wire/local-protocol.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'msinet-endpoint-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

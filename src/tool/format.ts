@@ -2,7 +2,7 @@
  * What `msinet` prints for people (the `--json` forms are printed as they come).
  */
 import type { Connection } from '../model/registry.js';
-import type { ClientJson } from '../local/protocol.js';
+import type { ClientJson } from '../wire/local-protocol.js';
 
 /** One line per client (ref, kind, name, address), then the connections by name. */
 export function formatClients(clients: readonly ClientJson[], connections: readonly Connection[]): string {

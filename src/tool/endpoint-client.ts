@@ -6,8 +6,8 @@
 import { once } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import { Observable, Subject } from 'rxjs';
-import { splitLines } from './lines.js';
-import { DELIVERY_PUSH_PREFIX, type Op, type Push, type Reply } from './protocol.js';
+import { splitLines } from '../operators/split-lines.js';
+import { DELIVERY_PUSH_PREFIX, type Op, type Push, type Reply } from '../wire/local-protocol.js';
 
 /** Nothing answers on the path: no driver runs there. */
 export class NoDriverError extends Error {

@@ -2,8 +2,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { firstValueFrom, of, toArray } from 'rxjs';
-import { loadOperator, loadOperators } from '../src/extensions.js';
-import type { MidiEvent } from '../src/model/event.js';
+import { loadOperator, loadOperators } from '../../src/sources/operator-modules.js';
+import type { MidiEvent } from '../../src/model/event.js';
 
 const keyOn60: MidiEvent = { type: 'keyOn', port: 0, chan: 0, pitch: 60, vel: 100 };
 

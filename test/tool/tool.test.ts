@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Subscription } from 'rxjs';
-import { createHub, type Hub, type Outbound } from '../../src/local/hub.js';
-import { serveLocalEndpoint } from '../../src/local/endpoint.js';
+import { createHub, type Hub, type Outbound } from '../../src/sinks/hub.js';
+import { serveLocalEndpoint } from '../../src/sources/local-endpoint.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'msinet-cli-'));

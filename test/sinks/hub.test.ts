@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { map, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { MidiEvent } from '../../src/model/event.js';
-import { createHub, type Hub, type LocalClient } from '../../src/local/hub.js';
+import { createHub, type Hub, type LocalClient } from '../../src/sinks/hub.js';
 
 const keyOn = (pitch: number, date?: number): MidiEvent => ({
   type: 'keyOn',

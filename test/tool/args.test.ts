@@ -1,7 +1,7 @@
 /** msinet's command line (SPEC §2): the exact forms scripts rely on. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMsinetArgs } from '../../src/msinet/args.js';
+import { parseMsinetArgs } from '../../src/tool/args.js';
 
 const command = (argv: string[]) => {
   const parsed = parseMsinetArgs(argv);

@@ -10,7 +10,7 @@ import { ReplaySubject } from 'rxjs';
 import { eventToJson, parseEvent } from '../model/event-json.js';
 import { parseEventText } from '../model/event-text.js';
 import type { MidiEvent } from '../model/event.js';
-import type { ClientJson, Reply } from '../local/protocol.js';
+import type { ClientJson, Reply } from '../wire/local-protocol.js';
 import type { Command } from './args.js';
 import { ask, CommandError, reachDriver } from './driver-connection.js';
 import type { Io } from './io.js';

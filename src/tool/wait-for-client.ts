@@ -5,7 +5,7 @@
  * station a moment to appear before calling the name unknown.
  */
 import { filter, firstValueFrom, map, timeout, type Observable } from 'rxjs';
-import type { ClientJson, Push } from '../local/protocol.js';
+import type { ClientJson, Push } from '../wire/local-protocol.js';
 
 /** How long a tool waits for a station to appear after the driver woke. */
 export const WAKE_PATIENCE_MS = 3000;

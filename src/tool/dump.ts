@@ -7,7 +7,7 @@
 import { ReplaySubject, filter, finalize, map } from 'rxjs';
 import { parseEvent } from '../model/event-json.js';
 import { describeEvent } from '../model/event-text.js';
-import type { ClientJson, DeliveryPush } from '../local/protocol.js';
+import type { ClientJson, DeliveryPush } from '../wire/local-protocol.js';
 import type { Command } from './args.js';
 import { ask, reachDriver } from './driver-connection.js';
 import type { Io } from './io.js';

@@ -18,8 +18,8 @@ import { eventToJson, parseEvent } from '../model/event-json.js';
 import type { MidiEvent } from '../model/event.js';
 import { clientByRef, localCount, type ClientId, type Follow } from '../model/registry.js';
 import { fail, ok, type Result } from '../model/result.js';
-import type { Hub, LocalClient } from './hub.js';
-import { MAX_LINE_BYTES, splitLines } from './lines.js';
+import type { Hub, LocalClient } from '../sinks/hub.js';
+import { MAX_LINE_BYTES, splitLines } from '../operators/split-lines.js';
 import {
   clientsJson,
   isOp,
@@ -28,7 +28,7 @@ import {
   type RequestId,
   type ServerMessage,
   type StatsOf,
-} from './protocol.js';
+} from '../wire/local-protocol.js';
 
 export interface EndpointOptions {
   path: string;

@@ -3,7 +3,7 @@
  * `clients [--json]`, `connect`, `disconnect`, `status [--json]` (SPEC §2).
  */
 import type { Connection } from '../model/registry.js';
-import type { ClientJson } from '../local/protocol.js';
+import type { ClientJson } from '../wire/local-protocol.js';
 import type { Command } from './args.js';
 import { ask, reachDriver } from './driver-connection.js';
 import { formatClients, formatStatus } from './format.js';

@@ -8,8 +8,8 @@ import {
   NoDriverError,
   type EndpointClient,
   type EndpointClientOptions,
-} from '../local/endpoint-client.js';
-import type { Op, OkReply } from '../local/protocol.js';
+} from './endpoint-client.js';
+import type { Op, OkReply } from '../wire/local-protocol.js';
 
 export class CommandError extends Error {
   override name = 'CommandError';

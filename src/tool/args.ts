@@ -4,7 +4,7 @@
  * subcommand; refs and names stay text (the driver resolves them).
  */
 import yargs from 'yargs';
-import { defaultSocketPath } from '../local/socket-path.js';
+import { defaultSocketPath } from '../sources/socket-path.js';
 
 export type Command =
   | { kind: 'clients'; json: boolean }
