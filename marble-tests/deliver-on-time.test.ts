@@ -18,6 +18,7 @@ const plan = (atTime: number, events: MidiEvent[], late = false): DeliveryPlan =
   transit: 0,
   late,
   continuation: false,
+  releasesNotes: false,
   events,
 });
 const A = keyOn(60);

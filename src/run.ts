@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { merge, tap, type Subscription } from 'rxjs';
 import { type Config, VERSION } from './model/config.js';
-import { lanDriver } from './driver.js';
+import { msinetDriver } from './driver.js';
 import { loadOperators } from './sources/operator-modules.js';
 import { EndpointInUseError, serveLocalEndpoint } from './sources/local-endpoint.js';
 import { defaultSocketPath } from './sources/socket-path.js';
@@ -60,7 +60,7 @@ export async function runDriver(config: Config): Promise<number> {
   const socketPath = config.socket ?? defaultSocketPath(config.port);
   // A misbehaving local client must not flood the log either (SPEC §10).
   const localProblems = problemCounter(logger, preciseScheduler);
-  const driver = lanDriver(config, {
+  const driver = msinetDriver(config, {
     scheduler: preciseScheduler,
     logger,
     hostName: hostname(),

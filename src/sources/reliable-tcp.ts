@@ -3,8 +3,9 @@
  * same port number as UDP. Both ends are resources that follow their
  * subscription (DESIGN.md):
  * - `tcpListener` binds when subscribed and emits the listener once it
- *   listens; its `connections$` emits each accepted connection. Unsubscribing
- *   stops listening and closes every connection it accepted.
+ *   listens; its `connections$` emits each accepted connection, and a
+ *   connection that comes while nobody subscribes to it is closed at once.
+ *   Unsubscribing stops listening and closes every connection it accepted.
  * - `tcpConnect` connects when subscribed and emits once: `ok(connection)`, or
  *   `fail(reason)` when nothing takes TCP there (refused, unreachable, timed
  *   out), which the LAN driver turns into "port 255 over UDP, with a warning".
@@ -240,6 +241,8 @@ export function tcpListener(options: TcpListenerOptions): Observable<TcpListener
     let closed = false;
 
     server.on('connection', (socket) => {
+      // Nobody takes connections now (the driver sleeps): they are not held open.
+      if (!connections.observed) return void socket.destroy();
       const connection = tcpConnection(socket, config);
       open.add(connection);
       connection.closed$.subscribe(() => open.delete(connection));

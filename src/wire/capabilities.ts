@@ -12,22 +12,28 @@
  * Entries:
  *   tag 1, fine dates (fine-dates.ts), length 1: i8 the fraction of this
  *   HostID's clock. Its presence says the station reads type-8 packets.
+ *   tag 2, reliable path, length 0: the station takes port-255 events over TCP
+ *   on its driver port (SPEC §6); without it they join its UDP stream.
  */
 import { fineFraction, fineStep } from './fine-dates.js';
 
 export interface Capabilities {
   /** Reads fine-dated Midi packets; `clockFraction` is the HostID clock's sub-ms part. */
   fineDates?: { clockFraction: number };
+  /** Takes port-255 events over TCP on its driver port. */
+  reliable?: true;
 }
 
 const MAGIC = [0x6d, 0x73, 0x69, 0x01];
 const TAG_FINE_DATES = 1;
+const TAG_RELIABLE = 2;
 
 export function encodeCapabilities(capabilities: Capabilities): Uint8Array {
   const bytes = [...MAGIC];
   if (capabilities.fineDates !== undefined) {
     bytes.push(TAG_FINE_DATES, 1, fineStep(capabilities.fineDates.clockFraction) & 0xff);
   }
+  if (capabilities.reliable) bytes.push(TAG_RELIABLE, 0);
   return Uint8Array.from(bytes);
 }
 
@@ -44,6 +50,7 @@ export function decodeCapabilities(extra: Uint8Array): Capabilities {
     if (tag === TAG_FINE_DATES && length >= 1) {
       capabilities.fineDates = { clockFraction: fineFraction(((value[0] as number) << 24) >> 24) };
     }
+    if (tag === TAG_RELIABLE) capabilities.reliable = true;
     at += 2 + length;
   }
   return capabilities;
