@@ -39,6 +39,8 @@ export class MemoryNet {
   readonly #listeners = new Map<string, Subject<TcpConnection>>();
   /** [open, close] times of each host's UDP sockets. */
   readonly udpSessions: Array<{ address: string; opened: number; closed?: number }> = [];
+  /** TCP connections open, by the address of either end. */
+  readonly #tcpOpen = new Map<string, number>();
   /** Every UDP datagram sent, decoded, with who sent it. */
   readonly datagrams: Array<{
     from: string;
@@ -51,6 +53,11 @@ export class MemoryNet {
     readonly scheduler: SchedulerLike,
     public rule: WireRule = perfectWire,
   ) {}
+
+  /** How many TCP connections the host at `address` has open. */
+  openTcp(address: string): number {
+    return this.#tcpOpen.get(address) ?? 0;
+  }
 
   /** The sockets of the host at `address`. */
   host(address: string): DriverNet {
@@ -142,10 +149,15 @@ export class MemoryNet {
   #pipe(a: UdpAddress, b: UdpAddress): [TcpConnection, TcpConnection] {
     const closed = new AsyncSubject<string>();
     const inbound = [new Subject<TcpPacket>(), new Subject<TcpPacket>()] as const;
+    const count = (change: number) => {
+      for (const end of [a.address, b.address]) this.#tcpOpen.set(end, this.openTcp(end) + change);
+    };
+    count(1);
     let open = true;
     const close = () => {
       if (!open) return;
       open = false;
+      count(-1);
       this.scheduler.schedule(() => {
         inbound.forEach((packets) => packets.complete());
         closed.next('closed');
