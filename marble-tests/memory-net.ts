@@ -39,6 +39,7 @@ export class MemoryNet {
   readonly #listeners = new Map<string, Subject<TcpConnection>>();
   /** [open, close] times of each host's UDP sockets. */
   readonly udpSessions: Array<{ address: string; opened: number; closed?: number }> = [];
+  #nextPort = 0;
   /** TCP connections open, by the address of either end. */
   readonly #tcpOpen = new Map<string, number>();
   /** Every UDP datagram sent, decoded, with who sent it. */
@@ -63,49 +64,57 @@ export class MemoryNet {
   host(address: string): DriverNet {
     return {
       openUdp: ({ port }) => this.#openUdp(address, port),
+      openWanUdp: ({ port }) => this.#openUdp(address, port),
       listenTcp: ({ port }) => this.#listen(address, port),
       connectTcp: ({ address: to, port }) => this.#connect(address, to, port),
     };
   }
 
+  /** A UDP socket at address:port; LAN and WAN stations use the same kind (a WAN never broadcasts). */
   #openUdp(address: string, port: number): Observable<LanUdpEndpoint> {
     return new Observable<LanUdpEndpoint>((subscriber) => {
       const inbox = new Subject<Datagram>();
       const session: (typeof this.udpSessions)[number] = { address, opened: this.scheduler.now() };
       this.udpSessions.push(session);
-      this.#inboxes.set(address, inbox);
+      const self = `${address}:${port}`;
+      this.#inboxes.set(self, inbox);
       const from: UdpAddress = { address, port };
       subscriber.next({
         port,
         interfaces: [iface(address)],
         datagrams$: inbox.asObservable(),
-        send: (bytes, to) => this.#carry(bytes, from, to.address, false),
+        send: (bytes, to) => this.#carry(bytes, from, to, false),
         broadcast: (bytes) => {
-          for (const other of [...this.#inboxes.keys()])
-            if (other !== address) this.#carry(bytes, from, other, true);
+          for (const other of [...this.#inboxes.keys()]) {
+            const [host = '', otherPort = ''] = other.split(':');
+            if (other !== self && Number(otherPort) === port)
+              this.#carry(bytes, from, { address: host, port }, true);
+          }
         },
         stats: () => ({ received: 0, ownDropped: 0, sent: 0, sendErrors: 0 }),
       });
       return () => {
         session.closed = this.scheduler.now();
-        this.#inboxes.delete(address);
+        this.#inboxes.delete(self);
         inbox.complete();
       };
     });
   }
 
-  #carry(bytes: Uint8Array, from: UdpAddress, to: string, broadcast: boolean): void {
+  #carry(bytes: Uint8Array, from: UdpAddress, to: UdpAddress, broadcast: boolean): void {
     const packet = decodePacket(bytes);
     this.datagrams.push({
       from: from.address,
-      to: broadcast ? BROADCAST : to,
+      to: broadcast ? BROADCAST : to.address,
       at: this.scheduler.now(),
       packet,
     });
     const { delay, copies } = this.rule(packet, from.address, this.scheduler.now());
     for (let copy = 0; copy < copies; copy++) {
       this.scheduler.schedule(() => {
-        this.#inboxes.get(to)?.next({ bytes, from, broadcast, at: this.scheduler.now() });
+        this.#inboxes
+          .get(`${to.address}:${to.port}`)
+          ?.next({ bytes, from, broadcast, at: this.scheduler.now() });
       }, delay);
     }
   }
@@ -132,7 +141,10 @@ export class MemoryNet {
           subscriber.next(fail(`no TCP at ${to}:${port}: connection refused`));
           return subscriber.complete();
         }
-        const [client, server] = this.#pipe({ address: from, port: 40000 }, { address: to, port });
+        const [client, server] = this.#pipe(
+          { address: from, port: 40000 + this.#nextPort++ },
+          { address: to, port },
+        );
         mine = client;
         client.closed$.subscribe(() => subscriber.complete());
         listener.next(server);

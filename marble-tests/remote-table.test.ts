@@ -23,7 +23,13 @@ import { encodeEvent } from '../src/wire/event-codec.js';
 import type { MidiPacket, Packet } from '../src/wire/packet.js';
 import { keyOn } from './fixtures.js';
 
-const params: TableParams = { clock: clockFilterFor(10), timeoutMs: 1000, maxRemotes: 2, maxNameLength: 31 };
+const params: TableParams = {
+  clock: clockFilterFor(10),
+  timeoutMs: 1000,
+  maxRemotes: 2,
+  maxNameLength: 31,
+  completionTimeoutMs: 0,
+};
 const hostA: PeerAddress = { address: '10.0.0.1', port: 4950 };
 const hello = (clock: number, name = 'hostA', extra: Uint8Array = new Uint8Array()): Packet => ({
   kind: 'hostId',

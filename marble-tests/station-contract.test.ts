@@ -113,7 +113,10 @@ for (const kit of KITS) {
       scheduler.run(() => {
         open('A');
         open('B');
-        scheduler.schedule(() => station('A').announce(hostIdPacket('hostA', scheduler.now(), true)), 10);
+        scheduler.schedule(
+          () => station('A').announce(hostIdPacket('hostA', scheduler.now(), { reliable: true })),
+          10,
+        );
       });
       const hellos = got.B.filter((a) => a.packet.kind === 'hostId');
       assert.equal(hellos.length, 1);

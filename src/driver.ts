@@ -25,6 +25,7 @@ import {
 import { driverClientName, type Config } from './model/config.js';
 import type { MidiEvent } from './model/event.js';
 import type { RemoteStats } from './model/pipeline.js';
+import { peerKey, type PeerAddress } from './model/station.js';
 import { helloTimer } from './operators/hello-timer.js';
 import { remoteLives } from './operators/remote-lives.js';
 import { remoteSession } from './operators/remote-session.js';
@@ -37,7 +38,9 @@ import { problemCounter } from './sinks/rate-limited-log.js';
 import { serveRemote } from './sinks/remote-client.js';
 import type { LanInterface } from './sources/interfaces.js';
 import { lanStation, type LanNet } from './sources/lan-station.js';
-import { tcpListener } from './sources/reliable-tcp.js';
+import { tcpListener, type TcpListener } from './sources/reliable-tcp.js';
+import { randomStationId } from './sources/station-id.js';
+import { byeReport, wanStation, type WanNet } from './sources/wan-station.js';
 import { hostIdPacket } from './wire/host-id.js';
 import type { StationTransport } from './wire/station.js';
 
@@ -50,6 +53,10 @@ export interface DriverIo {
   interfaces: readonly LanInterface[];
   /** The sockets; real ones unless a test runs drivers on an in-memory network. */
   net?: Partial<DriverNet>;
+  /** WAN: the local address to bind (`--bind`); default every interface. */
+  bind?: string;
+  /** Random per run: ties a WAN link's UDP to its TCP (capabilities.ts). Default: a fresh one. */
+  stationId?: string;
   /** A user's own operators (docs/operators.md): on events from remotes, and on events to them. */
   extensions?: {
     inbound?: MonoTypeOperatorFunction<MidiEvent>;
@@ -57,7 +64,7 @@ export interface DriverIo {
   };
 }
 
-export type DriverNet = LanNet & { listenTcp: typeof tcpListener };
+export type DriverNet = LanNet & WanNet & { listenTcp: typeof tcpListener };
 
 export interface Driver {
   readonly hub: Hub;
@@ -72,6 +79,7 @@ export function msinetDriver(config: Config, io: DriverIo): Driver {
   const problems = problemCounter(logger, scheduler);
   const hub = createHub({ driverName: driverClientName(config.mode, config.port), scheduler });
   const { inbound = identity, outbound = identity } = io.extensions ?? {};
+  const stationId = io.stationId ?? randomStationId();
   const session = { maxLatMs: config.maxLatency, late: config.late, periodMs: config.grouping };
 
   const core = (station: StationTransport): Observable<never> => {
@@ -88,29 +96,33 @@ export function msinetDriver(config: Config, io: DriverIo): Driver {
         ),
       ),
     );
+    const capabilities = { reliable: true, stationId, udpPort: config.port } as const;
     const hello$ = helloTimer(scheduler).pipe(
-      tap(() => station.announce(hostIdPacket(io.hostName, scheduler.now(), true))),
+      tap(() => station.announce(hostIdPacket(io.hostName, scheduler.now(), capabilities))),
     );
     const answers$ = effects$.pipe(
       tap((effect) => {
         if (effect.kind === 'echo')
           station.send(effect.to, 'realtime', { kind: 'echoReply', payload: effect.payload });
         if (effect.kind === 'rejected') problems(`rejected from ${effect.from.address}`, effect.reason);
+        if (effect.kind === 'unlink') station.unlink?.(effect.peer, effect.reason);
       }),
     );
     return merge(hello$, remotes$, answers$).pipe(ignoreElements());
   };
 
   const net = { listenTcp: tcpListener, ...io.net };
+  const station = (claim: TcpListener): Observable<never> => {
+    const options = { ...config, ...io, problems, tcpConnections$: claim.connections$ };
+    if (config.mode === 'wan') {
+      const report = (peer: PeerAddress) => byeReport(hub.statsOfPeer(peerKey(peer)));
+      return wanStation({ ...options, stationId, report }).pipe(switchMap(core)); // a WAN never sleeps
+    }
+    if (io.interfaces.length === 0) return EMPTY; // no network to wake: local clients only
+    return lanStation(options).pipe(switchMap(core), sleepUntilFirstClient(hub.localCount$));
+  };
   const run$ = net.listenTcp({ port: config.port, scheduler, logger, problems }).pipe(
-    switchMap((claim) =>
-      io.interfaces.length === 0
-        ? EMPTY // no network to wake: local clients only
-        : lanStation({ ...config, ...io, problems, tcpConnections$: claim.connections$ }).pipe(
-            switchMap(core),
-            sleepUntilFirstClient(hub.localCount$),
-          ),
-    ),
+    switchMap(station),
     finalize(() => hub.dispose()),
   );
 

@@ -32,6 +32,11 @@ export interface StationLimits {
   readonly maxRemotes: number;
   /** Event bytes per Midi packet (SPEC §5.3): 1468 on a LAN, 480 on a WAN. */
   readonly maxEventBytes: number;
+  /**
+   * WAN: remotes exist only over a link (TCP), and one whose clock has not locked this
+   * long after its link came up is dropped (SPEC §7: 10 s). 0: no links (LAN).
+   */
+  readonly completionTimeoutMs: number;
 }
 
 /** A TCP peer of a WAN station coming up or going down (SPEC §7); a LAN station has none. */

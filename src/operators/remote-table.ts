@@ -14,7 +14,10 @@
  *   c: close hostA, 1 s after its last HostID ('timeout'); a Bye closes at once
  * ```
  * Midi that comes before the clock locks waits (at most 64 packets) and
- * follows the `open`. A HostID whose clock went back by over a second means
+ * follows the `open`. On a WAN (`completionTimeoutMs` > 0) a remote exists only
+ * over a link: `linkUp` makes it, HostIDs from no link are rejected, `linkDown`
+ * closes it, and one not open `completionTimeoutMs` after its link came up, or
+ * silent for `timeoutMs`, is dropped with an `unlink` for the station. A HostID whose clock went back by over a second means
  * the remote restarted: it is `observed` as a restart (its notes may hang),
  * and its clock reference starts over. Serials, streams and delivery are the
  * remote's receive path's business (receivePath), not the table's.
@@ -95,7 +98,9 @@ export type TableEffect =
   | RemotePacket
   | { readonly kind: 'observed'; readonly key: string; readonly report: ClockReference | RestartReport }
   | { readonly kind: 'echo'; readonly to: PeerAddress; readonly payload: Uint8Array }
-  | { readonly kind: 'rejected'; readonly reason: string; readonly from: PeerAddress };
+  | { readonly kind: 'rejected'; readonly reason: string; readonly from: PeerAddress }
+  /** WAN: the station should end the peer's link. */
+  | { readonly kind: 'unlink'; readonly peer: PeerAddress; readonly reason: CloseReason };
 
 export interface RemoteEntry {
   readonly key: string;
@@ -104,8 +109,10 @@ export interface RemoteEntry {
   readonly clock: ClockState;
   /** Its client exists (the clock reference locked). */
   readonly open: boolean;
-  /** Local time of its last HostID. */
-  readonly lastHello: number;
+  /** Local time of the last HostID or Midi packet from it. */
+  readonly lastHeard: number;
+  /** WAN: when its link came up (undefined on a LAN). */
+  readonly linkedAt: number | undefined;
   /** Its last HostID clock, to see it restart. */
   readonly lastClock: number;
   readonly fineDates: boolean;
@@ -139,6 +146,8 @@ export interface TableParams {
   maxRemotes: number;
   /** Host names are cut to this many characters (SPEC §1: 31). */
   maxNameLength: number;
+  /** WAN: remotes exist over links only; one not open this long after its link came is dropped. 0: LAN. */
+  completionTimeoutMs: number;
 }
 
 /** The table of a station kind at a latency: the original's clock filter for it, the station's limits. */
@@ -148,6 +157,7 @@ export function tableParamsFor(maxLatMs: number, limits: StationLimits): TablePa
     timeoutMs: limits.remoteTimeoutMs,
     maxRemotes: limits.maxRemotes,
     maxNameLength: REMOTE_NAME_MAX,
+    completionTimeoutMs: limits.completionTimeoutMs,
   };
 }
 
@@ -181,25 +191,18 @@ function hello(
 ): TableStep {
   const key = peerKey(from);
   const known = state.remotes.get(key);
+  if (known === undefined && params.completionTimeoutMs > 0) {
+    return { state, effects: [{ kind: 'rejected', reason: 'HostID over no link', from }] };
+  }
   if (known === undefined && state.remotes.size >= params.maxRemotes) {
     return { state, effects: [{ kind: 'rejected', reason: 'too many remotes', from }] };
   }
-  const restarted = known !== undefined && packet.clock + RESTART_JUMP_MS < known.lastClock;
+  const restarted =
+    known !== undefined && known.lastClock > 0 && packet.clock + RESTART_JUMP_MS < known.lastClock;
   const capabilities = decodeCapabilities(packet.extra);
   const base: RemoteEntry =
     known === undefined || restarted
-      ? {
-          key,
-          from,
-          name: known?.name ?? (packet.name.slice(0, params.maxNameLength) || from.address),
-          clock: initialClockState,
-          open: known?.open ?? false,
-          lastHello: at,
-          lastClock: packet.clock,
-          fineDates: false,
-          reliable: false,
-          early: [],
-        }
+      ? newEntry(key, from, at, known?.linkedAt, known?.open ?? false, known?.name)
       : known;
   const clock = clockStep(
     base.clock,
@@ -208,12 +211,14 @@ function hello(
   );
   const entry: RemoteEntry = {
     ...base,
+    name: base.name || packet.name.slice(0, params.maxNameLength) || from.address,
     clock,
     open: base.open || clock.locked,
-    lastHello: at,
+    lastHeard: at,
     lastClock: packet.clock,
     fineDates: capabilities.fineDates !== undefined,
-    reliable: capabilities.reliable === true,
+    // Over a WAN link every peer takes port 255, on its TCP connection (the original too).
+    reliable: capabilities.reliable === true || base.linkedAt !== undefined,
   };
   const opens = entry.open && !base.open;
   const { name, fineDates, reliable } = entry;
@@ -261,7 +266,7 @@ function midi(
   const date = packet.date === 0 ? 0 : packet.date + (packet.fine?.date ?? 0);
   const clock = date === 0 ? known.clock : clockStep(known.clock, { remote: date, local: at }, params.clock);
   const effect = remotePacket(key, stream, at, clock.offset, packet);
-  return { state: clock === known.clock ? state : withRemote(state, { ...known, clock }), effects: [effect] };
+  return { state: withRemote(state, { ...known, clock, lastHeard: at }), effects: [effect] };
 }
 
 function close(state: TableState, key: string, reason: CloseReason): TableStep {
@@ -275,12 +280,49 @@ function tick(state: TableState, at: number, params: TableParams): TableStep {
   let next = state;
   const effects: TableEffect[] = [];
   for (const entry of state.remotes.values()) {
-    if (at - entry.lastHello <= params.timeoutMs) continue;
-    const step = close(next, entry.key, 'timeout');
+    const incomplete =
+      entry.linkedAt !== undefined && !entry.open && at - entry.linkedAt > params.completionTimeoutMs;
+    const silent = at - entry.lastHeard > params.timeoutMs;
+    if (!incomplete && !silent) continue;
+    const reason = incomplete ? 'incomplete' : 'timeout';
+    const step = close(next, entry.key, reason);
     next = step.state;
     effects.push(...step.effects);
+    if (entry.linkedAt !== undefined) effects.push({ kind: 'unlink', peer: entry.from, reason });
   }
   return { state: next, effects };
+}
+
+function linkUp(state: TableState, peer: PeerAddress, at: number, params: TableParams): TableStep {
+  const key = peerKey(peer);
+  if (state.remotes.has(key)) return { state, effects: [] };
+  if (state.remotes.size >= params.maxRemotes) {
+    return { state, effects: [{ kind: 'unlink', peer, reason: 'shutdown' }] };
+  }
+  return { state: withRemote(state, newEntry(key, peer, at, at, false, undefined)), effects: [] };
+}
+
+function newEntry(
+  key: string,
+  from: PeerAddress,
+  at: number,
+  linkedAt: number | undefined,
+  open: boolean,
+  name: string | undefined,
+): RemoteEntry {
+  return {
+    key,
+    from,
+    name: name ?? '',
+    clock: initialClockState,
+    open,
+    lastHeard: at,
+    linkedAt,
+    lastClock: 0,
+    fineDates: false,
+    reliable: false,
+    early: [],
+  };
 }
 
 /** One input through the table: the pure step behind `remoteTable`. */
@@ -289,7 +331,7 @@ export function tableStep(state: TableState, input: TableInput, params: TablePar
     case 'tick':
       return tick(state, input.at, params);
     case 'linkUp':
-      return { state, effects: [] };
+      return linkUp(state, input.peer, input.at, params);
     case 'linkDown':
       return close(state, peerKey(input.peer), 'link down');
   }

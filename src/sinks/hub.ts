@@ -128,12 +128,14 @@ export interface Hub {
   awakeMs(): number;
   openLocal(name: string, options?: OpenOptions): Result<LocalClient>;
   /** Opens a remote station's client for the driver's session of that station (its name is made unique). */
-  openRemote(name: string, address: string): Result<RemoteClient>;
+  openRemote(name: string, address: string, key?: string): Result<RemoteClient>;
   /** Adds a remote station's client with no session behind it (tests, tools); answers it. */
   addRemote(name: string, address?: string): Result<Client>;
   removeRemote(ref: number): Result<void>;
   /** A remote client's latest statistics, if its session reported any. */
   statsOf(ref: number): RemoteStats | undefined;
+  /** The same, by the key its session opened it with (the station's `address:port`). */
+  statsOfPeer(key: string): RemoteStats | undefined;
   connect(src: ClientId, dst: ClientId): Result<void>;
   disconnect(src: ClientId, dst: ClientId): Result<void>;
   /** An event from a remote, already timed: to every client connected from that remote, now (dated now). */
@@ -162,6 +164,7 @@ interface Session {
 
 /** What the hub keeps per remote client its driver session opened. */
 interface RemoteSession {
+  readonly key: string | undefined;
   readonly outbound: Subject<MidiEvent>;
   stats: RemoteStats | undefined;
 }
@@ -332,11 +335,11 @@ export function createHub(options: HubOptions): Hub {
     return ok({ ref, name: client.name, send, events$: session.inbox.asObservable(), drained, close });
   }
 
-  function openRemote(name: string, address: string): Result<RemoteClient> {
+  function openRemote(name: string, address: string, key?: string): Result<RemoteClient> {
     const step = dispatch({ type: 'addRemote', name, address });
     if (!step.ok) return step;
     const ref = (step.value.client as Client).ref;
-    const remote: RemoteSession = { outbound: new Subject(), stats: undefined };
+    const remote: RemoteSession = { key, outbound: new Subject(), stats: undefined };
     remotes.set(ref, remote);
     const close = (): void => {
       if (remotes.get(ref) !== remote) return;
@@ -379,6 +382,7 @@ export function createHub(options: HubOptions): Hub {
     openLocal,
     openRemote,
     statsOf: (ref) => remotes.get(ref)?.stats,
+    statsOfPeer: (key) => [...remotes.values()].find((remote) => remote.key === key)?.stats,
     addRemote(name, address) {
       const step = dispatch({ type: 'addRemote', name, ...(address !== undefined ? { address } : {}) });
       return step.ok ? ok(step.value.client as Client) : step;

@@ -30,7 +30,7 @@ export function serveRemote(
   session: (outbound$: Observable<MidiEvent>) => Observable<SessionOutput>,
 ): Observable<never> {
   return defer(() => {
-    const opened = hub.openRemote(peer.name, peer.from.address);
+    const opened = hub.openRemote(peer.name, peer.from.address, peer.key);
     if (!opened.ok) {
       logger.warn(`${peer.name} : cannot open its client: ${opened.reason}`);
       return EMPTY;

@@ -45,6 +45,7 @@ export const LAN_LIMITS: StationLimits = {
   remoteTimeoutMs: 1000,
   maxRemotes: 256,
   maxEventBytes: LAN_MAX_EVENT_BYTES,
+  completionTimeoutMs: 0,
 };
 
 /** The sockets a LAN station opens; real ones unless a test runs stations on an in-memory network. */

@@ -6,7 +6,7 @@
  */
 import type { Observable } from 'rxjs';
 import type { EventPath } from '../model/pipeline.js';
-import type { LinkChange, PeerAddress, StationLimits, StreamName } from '../model/station.js';
+import type { CloseReason, LinkChange, PeerAddress, StationLimits, StreamName } from '../model/station.js';
 import type { HostIdPacket, Packet } from './packet.js';
 
 /** A decoded packet as it arrived: from whom, on which stream, when (`scheduler.now()`). */
@@ -28,4 +28,6 @@ export interface StationTransport {
   announce(hostId: HostIdPacket): void;
   /** A packet to one peer: `realtime` over UDP, `reliable` (port 255) over that peer's TCP. Never throws. */
   send(to: PeerAddress, path: EventPath, packet: Packet): void;
+  /** WAN: end the peer's link (TCPBye first, unless it never completed); a LAN has no links. */
+  unlink?(peer: PeerAddress, reason: CloseReason): void;
 }
