@@ -1,6 +1,6 @@
 /** Small events for the marble specs: what each test is about is its timing, not its event fields. */
 import type { KeyEvent, MidiEvent, NoteEvent } from '../src/model/event.js';
-import type { SerialStamped, SerialVerdict } from '../src/model/pipeline.js';
+import type { DeliveryPlan, SerialStamped, SerialVerdict } from '../src/model/pipeline.js';
 import { peerKey, type PeerAddress, type StreamName } from '../src/model/station.js';
 import type { RemotePacket } from '../src/operators/remote-table.js';
 import { encodeEvent } from '../src/wire/event-codec.js';
@@ -82,4 +82,20 @@ export const kept = <T extends SerialStamped>(
   missing: 0,
   restarted: false,
   ...seen,
+});
+
+/** planDelivery's plan for a packet's events (relative dates): an event is due at `at` + its date. */
+export const plan = (
+  atTime: number,
+  events: MidiEvent[],
+  extra: Partial<DeliveryPlan> = {},
+): DeliveryPlan => ({
+  kind: 'plan',
+  at: atTime,
+  transit: 0,
+  late: false,
+  continuation: false,
+  releasesNotes: false,
+  events,
+  ...extra,
 });
