@@ -133,6 +133,24 @@ describe('remoteSession', () => {
     });
   });
 
+  test('an event its packets carry and no one can read goes out as rejected, for the log, not the statistics', () => {
+    const scheduler = new TestScheduler(assert.deepStrictEqual);
+    scheduler.run(({ hot, expectObservable }) => {
+      // len 5, type 20: a type no station sends; skipped by its length.
+      const unknown = remotePacket(midiPacket(1, 17, new Uint8Array([0, 5, 20, 0, 0, 0, 0])), 17);
+      const outputs$ = sessionOf(
+        scheduler,
+        hot('  -----------------u---', { u: unknown }),
+        hot<MidiEvent>('-'),
+      );
+      expectObservable(outputs$).toBe('-----------------(yzR)', {
+        y: statsNow({ packetsIn: 1 }),
+        z: statsNow({ packetsIn: 1, deviation: onePacketOnTime() }),
+        R: { kind: 'rejected', reason: 'unknown event type 20' },
+      });
+    });
+  });
+
   test("the peer's capabilities choose the paths and the dates: no reliable path, fine dates", () => {
     const scheduler = new TestScheduler(assert.deepStrictEqual);
     scheduler.run(({ hot, expectObservable }) => {
