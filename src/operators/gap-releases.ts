@@ -4,10 +4,11 @@
  * the stuck-note guard (SPEC §4: a lost keyOff must not leave a note hanging).
  *
  * ```
- * leadMs = 0.5 (one frame below is 0.5 ms)
- * plans:    --p-----q-------|       p: on time;  q: after a gap (releasesNotes), its first event due at 9.5 ms
- * output:   ------------------r-|   r at 9 = 9.5 − 0.5: the notes begun before the gap end,
- *                                   just before q's first event sounds
+ * leadMs = 0.5 (one frame is 1 ms)
+ * plans:   --p--q----|           p: on time: nothing to release
+ *                                q: after lost packets (releasesNotes), its first event due at 14.5
+ * output:  --------------(r|)    r = 14, emitted at 14 = 14.5 − 0.5: the notes begun before the
+ *                                gap end just before q's first event sounds; then the output ends
  * ```
  * Notes still on their way from before the gap sound first; only then do the
  * ones left hanging end. A release whose time has passed comes at once. The

@@ -4,14 +4,19 @@
  * (SPEC §5.3: events are a byte stream that may straddle packets).
  *
  * ```
- * source:  --a--b-----d--|     a: serial 1, events x and the first half of y
- *                              b: serial 2, the rest of y (its `offset`), then z
- *                              d: serial 4, after a gap (afterGap): resumes at its offset
- * output:  --A--B-----D--|     A = { events: [x] }   B = { events: [y, z] }
- *                              D = { events: […], afterGap, releasesNotes }
+ * source:  --a--b-----d--|     a: serial 1 dated 13: event x, then the first 4 bytes of y
+ *                              b: serial 2, a continuation: the rest of y (its `offset`, 5),
+ *                                 z, then the first 4 bytes of v
+ *                              d: serial 4 (3 was lost: afterGap, missing 1): the rest of v
+ *                                 (its `offset`, 3), then w
+ * output:  --A--B-----D--|     A = { date: 13, events: [x] }   B = { date: 0, events: [y, z] }
+ *                              D = { events: [w], afterGap, releasesNotes,
+ *                                    rejected: ['event cut by a gap'] }: v's half is dropped
  * ```
  * After a gap or a restart the parser drops the half event it holds (counted
- * in `rejected`) and resumes at the packet's `offset`. Event dates are
+ * in `rejected`) and resumes at the packet's `offset`. A packet
+ * `releasesNotes` when packets were missing before it or its sender
+ * restarted; one that starts a stream mid-way lost nothing. Event dates are
  * relative to the packet's date − G, to the sub-ms with fine dates (P, the
  * packet's `date`, then carries its fraction too).
  *

@@ -11,11 +11,12 @@
  * restarts (observed) ─────────────────────────────────────────────────────────────────────────────────────────────── releases ─────────────┘
  *
  * G = 10, maxLat = 10, offset 0 (one frame is 1 ms)
- * effects:  -----------p---------c|      p: serial 1 dated 13 (= G + its event's time 3) arriving at 13, keyOn rel 0
- * output:   -----------(vq)------n---(k|)     v: its serial verdict; q: its plan (at 23)
- *                                        n: the keyOn delivered at 23 = 13 + (10 − 0)
- *                                        k: at 27 the remote closed (c at 22), its last event delivered:
- *                                           the keyOn still hangs, so it gets a keyOff; then the path ends
+ * effects:  -------------p------(c|)       p: serial 1 dated 13 arriving at 13, [keyOn rel 0] (sent at 3)
+ *                                          c: the remote closed at 20 (its life ends)
+ * output:   -------------(vq)------(nk|)   v: p's serial verdict; q: its plan, at 23 = 13 + (10 − 0)
+ *                                          n: the keyOn, delivered at 23
+ *                                          k: a keyOff for it at 23: the path ended with the note still
+ *                                             hanging; it ends at 23, not at the close
  * ```
  * A stream's events come out in due order; packets lost before a packet
  * release the notes left hanging just before it plays (gapReleases); a

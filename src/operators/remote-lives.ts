@@ -3,11 +3,13 @@
  * open to its close (DESIGN.md: lifetimes are groups).
  *
  * ```
- * effects:  --oA--pA--oB--pB--cA--pB--oA--cB--|
- * lives:    --X-----------Y-----------Z-------|
- *   X.effects$: ----pA--------cA|               A's first life ends with its close
- *   Y.effects$: ----------pB------pB------cB|
- *   Z.effects$: -------------------------- |    A again, a new life (completes with the source)
+ * effects:      -a-p-b-e-q-x-q-a-p-y-|   a: open A    p: a packet of A's    x: close A
+ *                                        b: open B    q: a packet of B's    y: close B
+ *                                        e: an echo, no life's
+ * lives:        -A---B---------C-----|   A: A's life  B: B's  C: A's next life
+ * A.effects$:    --p-------(x|)          each drawn from when its life is
+ * B.effects$:        ----q---q-----(y|)  emitted, in the same frames
+ * C.effects$:                  --p---|   (C ends with the source)
  * ```
  * Each life carries the remote as it opened (`peer`: its name, address and
  * capabilities) and `effects$`: its packets and observations, then the close,

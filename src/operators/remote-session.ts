@@ -11,6 +11,17 @@
  * outbound$ ─ until close ─▶ sendPath ─┬─▶ sent ─────┘
  *                                      └─▶ packets, busy ─────────────────────────────▶ out
  * close ─▶ closing ─────────────────────────────────────────────────────────────────────▶ out
+ *
+ * G = 10, maxLat = 10 (one frame is 1 ms)
+ * effects$:   -k---------------p---(c|)          k: its clock reference (offset 0)
+ *                                                p: serial 1 dated 17 arriving at 17, [keyOn rel 0]
+ *                                                c: it closed (Bye), and its life ends
+ * outbound$:  --a-------------------b            a: a keyOn for it, now;  b: after the close, not taken
+ * output:     -wB---------(Pxi)(yz)C-----(nk|)
+ *   w, x, y, z: its statistics after each thing counted: k; what was sent (1 packet, 1 event);
+ *               p's serial verdict; p's plan (at 27)
+ *   B, i: busy from a, until a is in a packet (P: realtime, serial 1, dated 12)
+ *   C: closing ('bye');  n: p's keyOn at 27;  k: a keyOff for it, as the session ends
  * ```
  * It completes once the remote has closed, every event planned for its
  * listeners has been delivered, and what it was sent has been packetized: a

@@ -9,9 +9,10 @@
  *
  * G = 10 (one frame is 1 ms)
  * events:  ---a---b-------------|      a, b: keyOns for now, taken at 3 and 7
- * output:  ---B---------(ps)----|      B: busy (a is in flight)
- *                                      p: realtime packet serial 1, dated 13, [a rel 0, b rel 4]; s: sent 1 packet, 2 events
- *                                      then busy ends: (ps) is followed by b̶: idle again at 13
+ * output:  ---B---------(psi)---|      B: busy (a is in flight)
+ *                                      p: realtime packets: serial 1, dated 13, [a rel 0, b rel 4]
+ *                                      s: sent 1 packet, 2 events
+ *                                      i: busy no more: every event taken is in a packet
  * ```
  * Port-255 events go on the reliable path, with serials of their own, when
  * the peer takes one; else everything rides its UDP stream. Realtime packets
