@@ -31,6 +31,8 @@
  */
 import {
   connect,
+  endWith,
+  ignoreElements,
   filter,
   map,
   merge,
@@ -98,8 +100,10 @@ export function remoteSession(
         map((e) => e.report),
       );
       const received$ = effects$.pipe(receivePath(options));
+      // The life's end (its close, or its effects ending with the table's) ends what it sends.
+      const ended$ = merge(close$, effects$.pipe(ignoreElements(), endWith(null)));
       const sent$ = outbound$.pipe(
-        takeUntil(close$),
+        takeUntil(ended$),
         sendPath({ ...options, fineDates: peer.fineDates, reliable: peer.reliable }),
       );
       const closing$ = close$.pipe(map(({ reason }): Closing => ({ kind: 'closing', reason })));

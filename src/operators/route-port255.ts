@@ -17,7 +17,7 @@
  *
  * Scheduler: none (synchronous).
  */
-import { map, mergeMap, type OperatorFunction } from 'rxjs';
+import { mergeMap, type OperatorFunction } from 'rxjs';
 import { RELIABLE_PORT, type MidiEvent } from '../model/event.js';
 import type { EventGroup, EventPath, RoutedGroup } from '../model/pipeline.js';
 
@@ -25,7 +25,8 @@ export const pathOf = (event: MidiEvent): EventPath =>
   event.port === RELIABLE_PORT ? 'reliable' : 'realtime';
 
 export function routePort255(reliable = true): OperatorFunction<EventGroup, RoutedGroup> {
-  if (!reliable) return map((group) => ({ ...group, path: 'realtime' }));
+  if (!reliable)
+    return mergeMap((group) => (group.events.length > 0 ? [{ ...group, path: 'realtime' as const }] : []));
   return mergeMap((group) =>
     (['realtime', 'reliable'] as const)
       .map((path): RoutedGroup => ({
