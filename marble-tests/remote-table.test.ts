@@ -230,6 +230,52 @@ describe('remoteTable', () => {
     );
   });
 
+  test('WAN (linked): a remote exists over a link only; HostIDs over none are rejected', () => {
+    const wan = { ...params, completionTimeoutMs: 10_000 };
+    const step = (state: TableState, input: TableInput) => tableStep(state, input, wan);
+    const unlinked = step(emptyTable, input(0, hello(1000)));
+    assert.deepEqual(
+      unlinked.effects.map((e) => e.kind),
+      ['rejected'],
+    );
+    let state = step(emptyTable, { kind: 'linkUp', peer: hostA, at: 0 }).state;
+    const kinds: string[] = [];
+    for (const b of burst(10)) {
+      const next = step(state, b);
+      state = next.state;
+      kinds.push(...next.effects.filter((e) => e.kind !== 'observed').map((e) => e.kind));
+    }
+    assert.deepEqual(kinds, ['open']);
+    const opened = [...state.remotes.values()][0];
+    assert.equal(opened?.reliable, true, 'over a link, port 255 rides its TCP, whatever the peer announces');
+  });
+
+  test('WAN (linked): not open 10 s after its link came, it is dropped with an unlink; open and silent, closed too', () => {
+    const wan = { ...params, completionTimeoutMs: 10_000 };
+    const linked = tableStep(emptyTable, { kind: 'linkUp', peer: hostA, at: 0 }, wan).state;
+    const early = tableStep(linked, { kind: 'tick', at: 9_900 }, wan);
+    assert.deepEqual(early.effects, [], 'no silence timeout while it sets up');
+    const late = tableStep(early.state, { kind: 'tick', at: 10_100 }, wan);
+    assert.deepEqual(late.effects, [{ kind: 'unlink', peer: hostA, reason: 'incomplete' }]);
+    assert.equal(late.state.remotes.size, 0);
+
+    let open = tableStep(emptyTable, { kind: 'linkUp', peer: hostA, at: 0 }, wan).state;
+    for (const b of burst()) open = tableStep(open, b, wan).state;
+    const silent = tableStep(open, { kind: 'tick', at: 250 + 1_100 }, wan);
+    assert.deepEqual(
+      silent.effects.map((e) => (e.kind === 'close' || e.kind === 'unlink' ? [e.kind, e.reason] : e.kind)),
+      [
+        ['close', 'timeout'],
+        ['unlink', 'timeout'],
+      ],
+    );
+    const down = tableStep(open, { kind: 'linkDown', peer: hostA, at: 300, reason: 'closed by peer' }, wan);
+    assert.deepEqual(
+      down.effects.map((e) => e.kind === 'close' && e.reason),
+      ['link down'],
+    );
+  });
+
   test('empty: completes', () => {
     new TestScheduler(assert.deepStrictEqual).run(({ cold, expectObservable }) => {
       expectObservable(cold<TableInput>('|').pipe(remoteTable(params))).toBe('|');

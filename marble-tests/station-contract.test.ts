@@ -14,6 +14,7 @@ import type { PeerAddress } from '../src/model/station.js';
 import { silentLogger } from '../src/sinks/logger.js';
 import { problemCounter, type ProblemCounter } from '../src/sinks/rate-limited-log.js';
 import { LAN_LIMITS, lanStation } from '../src/sources/lan-station.js';
+import { wanLimits, wanStation } from '../src/sources/wan-station.js';
 import { encodeEvent } from '../src/wire/event-codec.js';
 import { hostIdPacket } from '../src/wire/host-id.js';
 import type { MidiPacket, Packet } from '../src/wire/packet.js';
@@ -24,14 +25,18 @@ import { MemoryNet, iface, type WireRule } from './memory-net.js';
 interface StationKit {
   readonly name: string;
   readonly port: number;
-  /** The limits the kind promises the core. */
+  /** The limits the kind promises the core, for a station that knows no other. */
   readonly limits: StationTransport['limits'];
-  /** A station on the host at `address`; subscribing opens it. */
+  /**
+   * A station on the host at `address`; subscribing opens it. `knows`: the address of a
+   * station already open that this one should reach (a WAN dials it; a LAN needs nothing).
+   */
   make(
     net: MemoryNet,
     address: string,
     scheduler: TestScheduler,
     problems: ProblemCounter,
+    knows?: string,
   ): Observable<StationTransport>;
   /** What a station says when it leaves, as its peer receives it. */
   readonly goodbye: Packet['kind'];
@@ -61,9 +66,39 @@ const lanKit: StationKit = {
   goodbye: 'bye',
 };
 
-/** Every kind of station the driver can pick. */
-const KITS: readonly StationKit[] = [lanKit];
+const WAN_PORT = DEFAULTS.wan.port;
+const wanKit: StationKit = {
+  name: 'WAN',
+  port: WAN_PORT,
+  limits: wanLimits({ maxClients: 4, hosts: [] }),
+  make: (net, address, scheduler, problems, knows) =>
+    net
+      .host(address)
+      .listenTcp({ port: WAN_PORT })
+      .pipe(
+        switchMap((claim) =>
+          wanStation({
+            port: WAN_PORT,
+            hosts: knows === undefined ? [] : [{ host: knows }],
+            maxClients: 4,
+            maxLatency: 1500,
+            stationId: Buffer.from(address.split('.').map(Number)).toString('hex').padStart(16, '0'),
+            tcpConnections$: claim.connections$,
+            scheduler,
+            logger: silentLogger,
+            problems,
+            report: () => ({ late: 0, missing: 0 }),
+            net: net.host(address),
+          }),
+        ),
+      ),
+  goodbye: 'tcpBye',
+};
 
+/** Every kind of station the driver can pick. */
+const KITS: readonly StationKit[] = [lanKit, wanKit];
+
+const END_MS = 10_000;
 const A = '10.0.0.1';
 const B = '10.0.0.2';
 
@@ -81,15 +116,25 @@ function pair(kit: StationKit, rule?: WireRule) {
   const net = new MemoryNet(scheduler, rule);
   const problems = { A: problemCounter(silentLogger, scheduler), B: problemCounter(silentLogger, scheduler) };
   const got: Record<'A' | 'B', Arrival[]> = { A: [], B: [] };
+  const linked: Record<'A' | 'B', PeerAddress[]> = { A: [], B: [] };
   const stations: Partial<Record<'A' | 'B', StationTransport>> = {};
   const running: Partial<Record<'A' | 'B', Subscription>> = {};
+  const address = (who: 'A' | 'B') => (who === 'A' ? A : B);
+  /** Opens A, or B knowing A (open A first). Every station closes at 10 s, so the run ends (a WAN redials). */
   const open = (who: 'A' | 'B') => {
-    running[who] = kit.make(net, who === 'A' ? A : B, scheduler, problems[who]).subscribe((station) => {
+    const knows = who === 'B' ? A : undefined;
+    scheduler.schedule(() => running[who]?.unsubscribe(), END_MS - scheduler.now());
+    running[who] = kit.make(net, address(who), scheduler, problems[who], knows).subscribe((station) => {
       stations[who] = station;
       station.arrivals$.subscribe((arrival) => got[who].push(arrival));
+      station.links$.subscribe((change) => {
+        if (change.kind === 'linkUp') linked[who].push(change.peer);
+      });
     });
   };
-  const peer = (who: 'A' | 'B'): PeerAddress => ({ address: who === 'A' ? A : B, port: kit.port });
+  /** `who` as `seenBy` knows it: the peer of its link (WAN), else its address and the driver port (LAN). */
+  const peer = (who: 'A' | 'B', seenBy: 'A' | 'B' = who === 'A' ? 'B' : 'A'): PeerAddress =>
+    linked[seenBy].find((p) => p.address === address(who)) ?? { address: address(who), port: kit.port };
   const station = (who: 'A' | 'B'): StationTransport => {
     const s = stations[who];
     assert.ok(s, `station ${who} is open`);
@@ -121,7 +166,7 @@ for (const kit of KITS) {
       const hellos = got.B.filter((a) => a.packet.kind === 'hostId');
       assert.equal(hellos.length, 1);
       const [hello] = hellos;
-      assert.deepEqual(hello?.from, peer('A'));
+      assert.deepEqual(hello?.from, peer('A', 'B'));
       assert.equal(hello?.at, 12, 'stamped when it arrived: sent at 10, 2 ms on the wire');
       assert.ok(hello?.packet.kind === 'hostId' && hello.packet.name === 'hostA');
     });
@@ -131,11 +176,11 @@ for (const kit of KITS) {
       scheduler.run(() => {
         open('A');
         open('B');
-        scheduler.schedule(() => station('A').send(peer('B'), 'realtime', midi(1, 60)), 10);
+        scheduler.schedule(() => station('A').send(peer('B', 'A'), 'realtime', midi(1, 60)), 10);
       });
       assert.deepEqual(
         got.B.map((a) => [a.stream, a.from, a.packet]),
-        [['udp', peer('A'), midi(1, 60)]],
+        [['udp', peer('A', 'B'), midi(1, 60)]],
       );
     });
 
@@ -147,7 +192,7 @@ for (const kit of KITS) {
         open('B');
         scheduler.schedule(() => {
           for (let serial = 1; serial <= 20; serial++)
-            station('A').send(peer('B'), 'reliable', midi(serial, 40 + serial));
+            station('A').send(peer('B', 'A'), 'reliable', midi(serial, 40 + serial));
         }, 10);
       });
       assert.deepEqual(
@@ -159,21 +204,20 @@ for (const kit of KITS) {
     test('bad bytes are counted and logged by the station, never emitted; what follows still arrives', () => {
       const { scheduler, net, open, station, got, peer, problems } = pair(kit);
       scheduler.run(() => {
+        open('A');
         open('B');
-        // A raw host on the network, as a hostile one would be: garbage, then a valid packet.
+        // A raw host on the network, as a hostile one would be, sends garbage; then A a valid packet.
+        const hostile = '10.0.0.9';
         net
-          .host(A)
-          .openUdp({ port: kit.port, interfaces: [iface(A)] })
+          .host(hostile)
+          .openUdp({ port: kit.port, interfaces: [iface(hostile)] })
           .subscribe((raw) => {
             scheduler.schedule(() => {
-              raw.send(Uint8Array.from([0x10, 0x01, 0x01, 0x05, 0xff]), peer('B'));
-              raw.send(Uint8Array.from([1, 2, 3]), peer('B'));
+              raw.send(Uint8Array.from([0x10, 0x01, 0x01, 0x05, 0xff]), { address: B, port: kit.port });
+              raw.send(Uint8Array.from([1, 2, 3]), { address: B, port: kit.port });
             }, 5);
           });
-        scheduler.schedule(() => {
-          open('A');
-        }, 6);
-        scheduler.schedule(() => station('A').send(peer('B'), 'realtime', midi(1, 60)), 10);
+        scheduler.schedule(() => station('A').send(peer('B', 'A'), 'realtime', midi(1, 60)), 10);
       });
       assert.deepEqual(
         got.B.map((a) => a.packet.kind),
@@ -189,7 +233,7 @@ for (const kit of KITS) {
         open('A');
         open('B');
         // A reliable link is open too: it must close with the station.
-        scheduler.schedule(() => station('A').send(peer('B'), 'reliable', midi(1, 60)), 5);
+        scheduler.schedule(() => station('A').send(peer('B', 'A'), 'reliable', midi(1, 60)), 5);
         scheduler.schedule(() => running.A?.unsubscribe(), 20);
       });
       const fromA = got.B.filter((a) => a.from.address === A).map((a) => a.packet.kind);

@@ -55,6 +55,13 @@ export interface RemoteMemory {
   readonly to: readonly string[];
 }
 
+/** What a remote that went away remembered, kept by its name for when it comes back. */
+export interface DepartedMemory {
+  readonly name: string;
+  readonly from: readonly string[];
+  readonly to: readonly string[];
+}
+
 export interface RegistryState {
   /** Ascending by ref; the driver's own client first. */
   readonly clients: readonly Client[];
@@ -62,6 +69,8 @@ export interface RegistryState {
   readonly connections: readonly Connection[];
   /** One entry per live remote client. */
   readonly memory: readonly RemoteMemory[];
+  /** Remotes gone, newest last: one that comes back under its name gets its connections back. */
+  readonly departed: readonly DepartedMemory[];
 }
 
 /** A client named by its ref, or by a name (which designates every client of that name). */
@@ -95,9 +104,16 @@ export const MAX_REMOTE_NAME = 31;
 export const MAX_LOCAL_NAME = 64;
 /** Names a remote remembers per direction; the oldest is forgotten first. */
 export const MAX_REMEMBERED = 128;
+/** Remotes gone whose connections are kept for their return; the longest gone is forgotten first. */
+export const MAX_DEPARTED = 64;
 
 export function initialRegistry(driverName: string): RegistryState {
-  return { clients: [{ ref: DRIVER_REF, name: driverName, kind: 'driver' }], connections: [], memory: [] };
+  return {
+    clients: [{ ref: DRIVER_REF, name: driverName, kind: 'driver' }],
+    connections: [],
+    memory: [],
+    departed: [],
+  };
 }
 
 export function reduce(state: RegistryState, action: RegistryAction): Result<Step> {
@@ -189,23 +205,38 @@ function addRemote(state: RegistryState, hostName: string, address: string | und
   if (ref === undefined) return fail(`too many clients (${MAX_CLIENTS})`);
   const name = uniqueStationName(state, hostName.replace(CONTROLS, '?') || address || 'remote');
   const client: Client = { ref, name, kind: 'remote', ...(address !== undefined ? { address } : {}) };
+  // Back under its name (a WAN link redialled, a LAN station awake again): what it remembered comes back.
+  const back = state.departed.find((d) => d.name === name);
   const withMemory = {
     ...insertClient(state, client),
-    memory: [...state.memory, { remote: ref, from: [], to: [] }],
+    memory: [...state.memory, { remote: ref, from: back?.from ?? [], to: back?.to ?? [] }],
+    departed: state.departed.filter((d) => d !== back),
   };
   return ok({ state: welcome(withMemory, client), client });
 }
 
-/** Removes a local or remote client and its connections; the others' memory keeps its name. */
+/**
+ * Removes a local or remote client and its connections; the others' memory keeps its name.
+ * A remote's own memory is kept by its name among the departed, for its return.
+ */
 function closeClient(state: RegistryState, ref: number, kind: 'local' | 'remote'): Result<Step> {
   const client = clientByRef(state, ref);
   if (!client) return fail(`no client with ref ${ref}`);
   if (client.kind !== kind) return fail(`${client.name} (ref ${ref}) is not a ${kind} client`);
+  const memory = state.memory.find((m) => m.remote === ref);
+  const departed =
+    memory === undefined
+      ? state.departed
+      : [
+          ...state.departed.filter((d) => d.name !== client.name),
+          { name: client.name, from: memory.from, to: memory.to },
+        ].slice(-MAX_DEPARTED);
   return ok({
     state: {
       clients: state.clients.filter((c) => c.ref !== ref),
       connections: state.connections.filter((c) => c.src !== ref && c.dst !== ref),
       memory: state.memory.filter((m) => m.remote !== ref),
+      departed,
     },
   });
 }
@@ -267,6 +298,15 @@ function welcome(state: RegistryState, client: Client): RegistryState {
       if (!remote || remote.ref === client.ref) continue;
       if (memory.to.includes(client.name)) next = addConnection(next, remote, client);
       if (memory.from.includes(client.name)) next = addConnection(next, client, remote);
+    }
+  }
+  // A remote that came back: the clients it remembers, present now, are connected again.
+  const own = state.memory.find((m) => m.remote === client.ref);
+  if (own !== undefined) {
+    for (const other of others) {
+      if (other.transient) continue;
+      if (own.to.includes(other.name)) next = addConnection(next, client, other);
+      if (own.from.includes(other.name)) next = addConnection(next, other, client);
     }
   }
   for (const follower of others) {

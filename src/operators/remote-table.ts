@@ -282,7 +282,8 @@ function tick(state: TableState, at: number, params: TableParams): TableStep {
   for (const entry of state.remotes.values()) {
     const incomplete =
       entry.linkedAt !== undefined && !entry.open && at - entry.linkedAt > params.completionTimeoutMs;
-    const silent = at - entry.lastHeard > params.timeoutMs;
+    // A linked remote still setting up is judged by the completion timeout alone.
+    const silent = (entry.open || entry.linkedAt === undefined) && at - entry.lastHeard > params.timeoutMs;
     if (!incomplete && !silent) continue;
     const reason = incomplete ? 'incomplete' : 'timeout';
     const step = close(next, entry.key, reason);

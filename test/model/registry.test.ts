@@ -5,6 +5,7 @@ import {
   initialRegistry,
   isConnected,
   MAX_CLIENTS,
+  MAX_DEPARTED,
   MAX_REMEMBERED,
   reduce,
   resolve,
@@ -191,7 +192,28 @@ describe('registry: connection memory (SPEC §1)', () => {
     assert.deepEqual(state.connections, [{ src: 2, dst: 1 }]);
   });
 
-  test('the memory dies with the remote: a new remote of the same name remembers nothing', () => {
+  test('a remote that comes back under its name gets its connections back (SPEC §7: a reconnected remote)', () => {
+    const { state } = run(
+      remote('hostA'),
+      open('synth'),
+      open('keys'),
+      { type: 'connect', src: 'hostA', dst: 'synth' },
+      { type: 'connect', src: 'keys', dst: 'hostA' },
+      { type: 'removeRemote', ref: 1 },
+      remote('hostB'),
+      remote('hostA'),
+    );
+    const hostA = state.clients.find((c) => c.name === 'hostA')?.ref;
+    assert.equal(hostA, 4);
+    assert.deepEqual(state.connections, [
+      { src: 3, dst: 4 },
+      { src: 4, dst: 2 },
+    ]);
+    assert.deepEqual(destinations(state, 5), [], 'hostB, another station, gets nothing');
+    assert.deepEqual(state.departed, [], 'its memory is its own again, no longer kept for its return');
+  });
+
+  test('a returning remote finds an application it remembers when that application opens later', () => {
     const { state } = run(
       remote('hostA'),
       open('synth'),
@@ -201,8 +223,17 @@ describe('registry: connection memory (SPEC §1)', () => {
       remote('hostA'),
       open('synth'),
     );
-    assert.deepEqual(state.connections, []);
-    assert.deepEqual(state.memory, [{ remote: 1, from: [], to: [] }]);
+    assert.deepEqual(state.connections, [{ src: 1, dst: 2 }]);
+  });
+
+  test(`departed remotes are kept by name, at most ${MAX_DEPARTED}, the longest gone forgotten first`, () => {
+    const actions: RegistryAction[] = [];
+    for (let i = 0; i <= MAX_DEPARTED; i++)
+      actions.push(remote(`host${i}`), { type: 'removeRemote', ref: 1 });
+    const { state } = run(...actions);
+    assert.equal(state.departed.length, MAX_DEPARTED);
+    assert.equal(state.departed[0]?.name, 'host1');
+    assert.equal(state.departed.at(-1)?.name, `host${MAX_DEPARTED}`);
   });
 
   test('a remote remembers another remote by name too', () => {
