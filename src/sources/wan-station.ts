@@ -329,7 +329,12 @@ function stationOn(
     limits: wanLimits(options),
     announce: (hostId) => {
       const bytes = encodePacket(hostId);
-      for (const link of links.values()) udp.send(bytes, link.udp ?? { address: link.key.address, port });
+      for (const link of links.values()) {
+        // Until an accepted link says where its UDP is (its hello), or shows itself a version-1
+        // peer's (which listens on our port number), there is nowhere sure to send.
+        const to = link.udp ?? (isVersion1(link) ? { address: link.key.address, port } : undefined);
+        if (to !== undefined) udp.send(bytes, to);
+      }
     },
     send: (to: PeerAddress, path: EventPath, packet: Packet) => {
       const link = linkOf(to);
