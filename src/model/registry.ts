@@ -20,11 +20,16 @@
  *   present and future: it is connected from them as they appear;
  * - a *transient* local client (the msinet tools) is neither remembered nor
  *   restored, so `msinet dump --from A` never inherits what an earlier dump
- *   listened to.
+ *   listened to;
+ * - a local client that bridges a MIDI port is of kind `midi`: it is a local
+ *   client in every other respect (it wakes the driver, receives events), the
+ *   kind only tells people what it is (`msinet clients`).
  */
 import { fail, ok, type Result } from './result.js';
 
-export type ClientKind = 'driver' | 'remote' | 'local';
+export type ClientKind = 'driver' | 'remote' | LocalKind;
+/** Kinds of the clients of this machine: applications, and MIDI ports bridged by the driver. */
+export type LocalKind = 'local' | 'midi';
 
 /** Connect a local client from every remote, or from every client of one name, present and future. */
 export type Follow = { readonly kind: 'remotes' } | { readonly kind: 'name'; readonly name: string };
@@ -73,6 +78,8 @@ export type RegistryAction =
       readonly name: string;
       readonly follow?: Follow;
       readonly transient?: boolean;
+      /** Default 'local'. */
+      readonly kind?: LocalKind;
     }
   | { readonly type: 'closeLocal'; readonly ref: number }
   | { readonly type: 'addRemote'; readonly name: string; readonly address?: string }
@@ -103,7 +110,7 @@ export function initialRegistry(driverName: string): RegistryState {
 export function reduce(state: RegistryState, action: RegistryAction): Result<Step> {
   switch (action.type) {
     case 'openLocal':
-      return openLocal(state, action.name, action.follow, action.transient ?? false);
+      return openLocal(state, action.name, action.follow, action.transient ?? false, action.kind ?? 'local');
     case 'closeLocal':
       return closeClient(state, action.ref, 'local');
     case 'addRemote':
@@ -151,8 +158,14 @@ export function isConnected(state: RegistryState, src: number, dst: number): boo
   return state.connections.some((c) => c.src === src && c.dst === dst);
 }
 
+/** True for the clients of this machine, whatever they are (applications, MIDI ports). */
+export function isLocal(client: Client): boolean {
+  return client.kind === 'local' || client.kind === 'midi';
+}
+
+/** Clients of this machine open now: the driver sleeps at 0 (MIDI ports count, SPEC §8). */
 export function localCount(state: RegistryState): number {
-  return state.clients.filter((c) => c.kind === 'local').length;
+  return state.clients.filter(isLocal).length;
 }
 
 // ── actions ────────────────────────────────────────────────────────────────
@@ -167,6 +180,7 @@ function openLocal(
   name: string,
   follow: Follow | undefined,
   transient: boolean,
+  kind: LocalKind,
 ): Result<Step> {
   if (name.length === 0) return fail('name: must not be empty');
   if ([...name].length > MAX_LOCAL_NAME) return fail(`name: longer than ${MAX_LOCAL_NAME} characters`);
@@ -177,7 +191,7 @@ function openLocal(
   const client: Client = {
     ref,
     name,
-    kind: 'local',
+    kind,
     ...(follow ? { follow } : {}),
     ...(transient ? { transient } : {}),
   };
@@ -196,11 +210,13 @@ function addRemote(state: RegistryState, hostName: string, address: string | und
   return ok({ state: welcome(withMemory, client), client });
 }
 
-/** Removes a local or remote client and its connections; the others' memory keeps its name. */
+/** Removes a local (of either local kind) or remote client and its connections; the others' memory keeps its name. */
 function closeClient(state: RegistryState, ref: number, kind: 'local' | 'remote'): Result<Step> {
   const client = clientByRef(state, ref);
   if (!client) return fail(`no client with ref ${ref}`);
-  if (client.kind !== kind) return fail(`${client.name} (ref ${ref}) is not a ${kind} client`);
+  if (kind === 'local' ? !isLocal(client) : client.kind !== kind) {
+    return fail(`${client.name} (ref ${ref}) is not a ${kind} client`);
+  }
   return ok({
     state: {
       clients: state.clients.filter((c) => c.ref !== ref),
@@ -247,7 +263,7 @@ function truncate(name: string, length: number): string {
 
 /** The host name, cut to 31 characters, with `#2`, `#3`… when another station or the driver has it. */
 function uniqueStationName(state: RegistryState, hostName: string): string {
-  const taken = new Set(state.clients.filter((c) => c.kind !== 'local').map((c) => c.name));
+  const taken = new Set(state.clients.filter((c) => !isLocal(c)).map((c) => c.name));
   const base = truncate(hostName, MAX_REMOTE_NAME);
   if (!taken.has(base)) return base;
   for (let n = 2; ; n++) {
