@@ -6,13 +6,14 @@
  */
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
-import { merge, tap, type Subscription } from 'rxjs';
+import { asyncScheduler, merge, tap, type Subscription } from 'rxjs';
 import { type Config, VERSION } from './model/config.js';
 import { lanDriver } from './driver.js';
 import { loadOperators } from './sources/operator-modules.js';
 import { EndpointInUseError, serveLocalEndpoint } from './sources/local-endpoint.js';
 import { defaultSocketPath } from './sources/socket-path.js';
 import { createDriverLogger } from './sinks/logger.js';
+import { midiPorts } from './sinks/midi-ports.js';
 import { problemCounter } from './sinks/rate-limited-log.js';
 import { PortInUseError } from './sources/bind-error.js';
 import { readInterfaces } from './sources/interfaces.js';
@@ -36,11 +37,6 @@ export async function runDriver(config: Config): Promise<number> {
     `UDP port: ${config.port} maximum latency allowed: ${config.maxLatency} grouping time: ${config.grouping}`,
   );
 
-  if (config.midi || config.midiIn.length > 0 || config.midiOut.length > 0) {
-    logger.warn(
-      'MIDI ports (--midi, --midi-in, --midi-out) are not available in this version; running on without them',
-    );
-  }
   const interfaces = readInterfaces(config.interface);
   if (!interfaces.ok && config.interface !== undefined) {
     logger.error(interfaces.reason);
@@ -69,6 +65,14 @@ export async function runDriver(config: Config): Promise<number> {
       inbound: inbound.ok ? inbound.value : undefined,
       outbound: outbound.ok ? outbound.value : undefined,
     },
+  });
+  // MIDI ports are local clients (SPEC §8); the port list is polled on the ordinary clock.
+  const midi$ = midiPorts(config, {
+    hub: driver.hub,
+    logger,
+    problems: localProblems,
+    scheduler: preciseScheduler,
+    pollScheduler: asyncScheduler,
   });
   const endpoint$ = serveLocalEndpoint({
     path: socketPath,
@@ -103,7 +107,7 @@ export async function runDriver(config: Config): Promise<number> {
       });
     }
 
-    const subscription: Subscription = merge(driver.run$, endpoint$).subscribe({
+    const subscription: Subscription = merge(driver.run$, endpoint$, midi$).subscribe({
       error: (error: unknown) => {
         const known = error instanceof PortInUseError || error instanceof EndpointInUseError;
         logger.error(known ? (error as Error).message : `stopped by an error: ${String(error)}`);
