@@ -45,14 +45,15 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return env;
 }
 
-/** Starts a built program (or any command when `file` is not a .js path) as a LineProcess. */
+/** Starts a built program as a LineProcess. */
 export function startBuilt(
   file: string,
   args: readonly string[],
   options: { env?: Record<string, string>; command?: readonly string[] } = {},
 ): LineProcess {
-  const [cmd, ...pre] = options.command ?? [process.execPath];
-  const child = spawn(cmd as string, [...pre, file, ...args], {
+  // `command`: what runs `file` (default node); [] runs `file` itself, as a shell would.
+  const [cmd, ...rest] = [...(options.command ?? [process.execPath]), file, ...args] as [string, ...string[]];
+  const child = spawn(cmd, rest, {
     cwd: REPO_ROOT,
     stdio: 'pipe',
     detached: true,
