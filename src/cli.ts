@@ -67,9 +67,20 @@ function parser(argv: readonly string[], logOwner: LogOwner) {
     .option('bind', { type: 'string', describe: 'same as --interface with an address' })
     .option('verbose', { type: 'boolean', describe: 'log debug messages' })
     .option('quiet', { type: 'boolean', describe: 'log warnings and errors only' })
-    .option('midi', { type: 'boolean', describe: 'expose each remote as virtual MIDI ports' })
-    .option('midi-in', { type: 'array', string: true, describe: 'bridge this MIDI input port' })
-    .option('midi-out', { type: 'array', string: true, describe: 'bridge this MIDI output port' })
+    .option('midi', {
+      type: 'boolean',
+      describe: "virtual MIDI ports: 'msinet (all)', and 'msinet <station>' for each station",
+    })
+    .option('midi-in', {
+      type: 'array',
+      string: true,
+      describe: 'bridge the MIDI input port whose name contains this (to every station)',
+    })
+    .option('midi-out', {
+      type: 'array',
+      string: true,
+      describe: 'bridge the MIDI output port whose name contains this (from every station)',
+    })
     .option('inbound', {
       type: 'array',
       string: true,
