@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TestScheduler } from 'rxjs/testing';
 import type { MidiEvent } from '../../src/model/event.js';
-import { createHub, type Hub, type LocalClient } from '../../src/sinks/hub.js';
+import { createHub, type Hub, type LocalClient, type RemoteClient } from '../../src/sinks/hub.js';
 import type { Logger } from '../../src/sinks/logger.js';
 import { midiBridge, type MidiBridgeConfig } from '../../src/sinks/midi-bridge.js';
 import { problemCounter, type ProblemCounter } from '../../src/sinks/rate-limited-log.js';
@@ -35,8 +35,10 @@ interface Studio {
   sent: Sent[];
   /** Runs `step` at virtual time `at` (ms). */
   at(at: number, step: () => void): void;
-  /** A remote station's client; answers its ref. */
+  /** A remote station's client, as the driver's session of it opens it; answers its ref. */
   addRemote(name: string): number;
+  /** The station goes, as its session closes its client. */
+  removeRemote(ref: number): void;
   kindOf(name: string): string | undefined;
 }
 
@@ -61,7 +63,7 @@ function studio(config: Partial<MidiBridgeConfig>, endAt: number, script: (studi
     } as Logger;
     const problems = problemCounter(logger, scheduler);
     const sent: Sent[] = [];
-    hub.outbound$.subscribe(({ remote, event }) => sent.push({ at: scheduler.now(), remote, event }));
+    const remotes = new Map<number, RemoteClient>();
     const full: MidiBridgeConfig = { midi: false, midiIn: [], midiOut: [], ...config };
     const studioApi: Studio = {
       scheduler,
@@ -72,10 +74,14 @@ function studio(config: Partial<MidiBridgeConfig>, endAt: number, script: (studi
       sent,
       at: (at, step) => void scheduler.schedule(step, at),
       addRemote(name) {
-        const added = hub.addRemote(name, `10.0.0.${hub.snapshot().clients.length + 1}`);
-        assert.ok(added.ok, added.ok ? '' : added.reason);
-        return added.value.ref;
+        const opened = hub.openRemote(name, `10.0.0.${hub.snapshot().clients.length + 1}`);
+        assert.ok(opened.ok, opened.ok ? '' : opened.reason);
+        const { ref, outbound$ } = opened.value;
+        remotes.set(ref, opened.value);
+        outbound$.subscribe((event) => sent.push({ at: scheduler.now(), remote: ref, event }));
+        return ref;
       },
+      removeRemote: (ref) => remotes.get(ref)?.close(),
       kindOf: (name) => hub.snapshot().clients.find((c) => c.name === name)?.kind,
     };
     script(studioApi);
@@ -313,7 +319,7 @@ describe('MIDI bridge: --midi', () => {
         s.hub.deliver(hostB, { type: 'note', port: 0, chan: 0, pitch: 50, vel: 90, dur: 1000 });
       });
       s.at(30, () => {
-        assert.ok(s.hub.removeRemote(hostB).ok);
+        s.removeRemote(hostB);
         assert.deepEqual(
           s.system.written('msinet hostB'),
           [
