@@ -4,11 +4,11 @@
  * with short-option groups turned off. `parseDriverArgs` is pure: it never
  * exits or prints; `main` does, and starts the driver.
  */
+import { homedir } from 'node:os';
 import yargs from 'yargs';
-import { detach, DAEMON_CHILD } from './daemon.js';
-import { runDriver } from './run.js';
+import { start } from './daemon.js';
 import {
-  DEFAULT_LOG_FILE,
+  defaultLogFile,
   DEFAULT_MAX_CLIENTS,
   DEFAULTS,
   PROTOCOL_VERSION,
@@ -16,21 +16,27 @@ import {
   type Config,
   type LatePolicy,
   type LogLevel,
+  type LogOwner,
   type WanHost,
 } from './model/config.js';
 
 export type ParsedArgs =
-  | { kind: 'run'; config: Config }
+  | { kind: 'run'; config: Config; defaultLog: boolean }
   | { kind: 'version' }
   | { kind: 'help'; text: string }
   | { kind: 'error'; reason: string; usage: string };
 
 const USAGE =
-  'usage: msInetDriver [-p port] [-lat ms] [-g ms] [-d] [-log file] [-s [host[:port] ...]] [-m n] [-v]\n' +
+  'usage: msInetDriver [-p port] [-lat ms] [-g ms] [-d] [-log file] [--pidfile file] [-s [host[:port] ...]] [-m n] [-v]\n' +
   '                    [--socket path] [--late play|drop] [--interface name|address] [--verbose | --quiet]\n' +
   '                    [--midi] [--midi-in name] [--midi-out name] [--inbound module] [--outbound module]';
 
-function parser(argv: readonly string[]) {
+/** Who runs this process, for the default log path. */
+export function currentLogOwner(): LogOwner {
+  return { uid: process.getuid?.(), stateHome: process.env['XDG_STATE_HOME'], home: homedir() };
+}
+
+function parser(argv: readonly string[], logOwner: LogOwner) {
   return yargs([...argv])
     .scriptName('msInetDriver')
     .usage(USAGE)
@@ -46,7 +52,8 @@ function parser(argv: readonly string[]) {
     .option('lat', { type: 'string', describe: 'maximum latency allowed, ms. LAN 10, WAN 1500' })
     .option('g', { type: 'string', describe: 'grouping period, ms. LAN 10, WAN 200' })
     .option('d', { type: 'boolean', describe: 'run as a daemon' })
-    .option('log', { type: 'string', describe: `daemon log file (${DEFAULT_LOG_FILE})` })
+    .option('log', { type: 'string', describe: `daemon log file (${defaultLogFile(logOwner)})` })
+    .option('pidfile', { type: 'string', describe: 'write the running driver’s pid to this file' })
     .option('s', { type: 'array', string: true, describe: 'WAN mode: connect to each host listed' })
     .option('m', {
       type: 'string',
@@ -60,9 +67,20 @@ function parser(argv: readonly string[]) {
     .option('bind', { type: 'string', describe: 'same as --interface with an address' })
     .option('verbose', { type: 'boolean', describe: 'log debug messages' })
     .option('quiet', { type: 'boolean', describe: 'log warnings and errors only' })
-    .option('midi', { type: 'boolean', describe: 'expose each remote as virtual MIDI ports' })
-    .option('midi-in', { type: 'array', string: true, describe: 'bridge this MIDI input port' })
-    .option('midi-out', { type: 'array', string: true, describe: 'bridge this MIDI output port' })
+    .option('midi', {
+      type: 'boolean',
+      describe: "virtual MIDI ports: 'msinet (all)', and 'msinet <station>' for each station",
+    })
+    .option('midi-in', {
+      type: 'array',
+      string: true,
+      describe: 'bridge the MIDI input port whose name contains this (to every station)',
+    })
+    .option('midi-out', {
+      type: 'array',
+      string: true,
+      describe: 'bridge the MIDI output port whose name contains this (from every station)',
+    })
     .option('inbound', {
       type: 'array',
       string: true,
@@ -91,11 +109,11 @@ function wanHost(text: string): WanHost | string {
   return typeof port === 'string' ? port : { host: match[1], port };
 }
 
-export function parseDriverArgs(argv: readonly string[]): ParsedArgs {
+export function parseDriverArgs(argv: readonly string[], logOwner: LogOwner = currentLogOwner()): ParsedArgs {
   const usage = USAGE;
   let raw: Record<string, unknown>;
   try {
-    raw = parser(argv).parseSync() as Record<string, unknown>;
+    raw = parser(argv, logOwner).parseSync() as Record<string, unknown>;
   } catch (error) {
     return { kind: 'error', reason: (error as Error).message.split('\n')[0] ?? 'invalid arguments', usage };
   }
@@ -130,16 +148,27 @@ export function parseDriverArgs(argv: readonly string[]): ParsedArgs {
     return { kind: 'error', reason: '--verbose and --quiet exclude each other', usage };
   }
   const logLevel: LogLevel = raw['verbose'] ? 'debug' : raw['quiet'] ? 'warn' : 'info';
+  const logFile = str('log');
+  const pidFile = str('pidfile');
+  for (const [flag, value] of [
+    ['-log', logFile],
+    ['--pidfile', pidFile],
+  ] as const) {
+    if (value !== undefined && value.trim() === '')
+      return { kind: 'error', reason: `${flag}: expected a file`, usage };
+  }
 
   return {
     kind: 'run',
+    defaultLog: logFile === undefined,
     config: {
       mode,
       port: port as number,
       maxLatency: maxLatency as number,
       grouping: grouping as number,
       daemon: Boolean(raw['d']),
-      logFile: str('log') ?? DEFAULT_LOG_FILE,
+      logFile: logFile ?? defaultLogFile(logOwner),
+      ...(pidFile !== undefined ? { pidFile } : {}),
       hosts: hosts as WanHost[],
       maxClients: maxClients as number,
       late: late as LatePolicy,
@@ -171,7 +200,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
       return 0;
     case 'run':
-      if (parsed.config.daemon && process.env[DAEMON_CHILD] === undefined) return detach(parsed.config, argv);
-      return runDriver(parsed.config);
+      return start(parsed.config, argv, { defaultLog: parsed.defaultLog });
   }
 }

@@ -6,13 +6,14 @@
  */
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
-import { merge, tap, type Subscription } from 'rxjs';
+import { asyncScheduler, merge, tap, type Subscription } from 'rxjs';
 import { type Config, VERSION } from './model/config.js';
 import { msinetDriver } from './driver.js';
 import { loadOperators } from './sources/operator-modules.js';
 import { EndpointInUseError, serveLocalEndpoint } from './sources/local-endpoint.js';
 import { defaultSocketPath } from './sources/socket-path.js';
-import { createDriverLogger } from './sinks/logger.js';
+import { createDriverLogger, type Logger } from './sinks/logger.js';
+import { midiPorts } from './sinks/midi-ports.js';
 import { problemCounter } from './sinks/rate-limited-log.js';
 import { PortInUseError } from './sources/bind-error.js';
 import { readBindAddress, readInterfaces } from './sources/interfaces.js';
@@ -23,12 +24,22 @@ import { preciseScheduler } from './sources/precise-scheduler.js';
 /** Time for the last datagrams (Bye) to leave before the process exits. */
 const GOODBYE_MS = 50;
 
+/** What the process around the driver (daemon.ts) is told. */
+export interface RunHooks {
+  /** Once, when the driver serves (its ports bound, its endpoint listening); false stops it (logged by the hook). */
+  serving?: (logger: Logger) => boolean;
+  /** Each error line the driver logs. */
+  error?: (message: string) => void;
+}
+
 /** Runs the driver until it is told to quit; resolves with the exit code. */
-export async function runDriver(config: Config): Promise<number> {
+export async function runDriver(config: Config, hooks: RunHooks = {}): Promise<number> {
   const logger = createDriverLogger({
     level: config.logLevel,
     file: config.daemon ? config.logFile : undefined,
+    onError: hooks.error,
   });
+  let serving = (): void => undefined;
   logger.info(`MidiShare Internet driver (msinet ${VERSION}, protocol v1) is running`);
   if (config.mode === 'wan') {
     logger.info(`TCP server mode on: ${config.maxClients} clients allowed`);
@@ -38,11 +49,6 @@ export async function runDriver(config: Config): Promise<number> {
     `UDP port: ${config.port} maximum latency allowed: ${config.maxLatency} grouping time: ${config.grouping}`,
   );
 
-  if (config.midi || config.midiIn.length > 0 || config.midiOut.length > 0) {
-    logger.warn(
-      'MIDI ports (--midi, --midi-in, --midi-out) are not available in this version; running on without them',
-    );
-  }
   const interfaces = config.mode === 'lan' ? readInterfaces(config.interface) : ok([]);
   const bind =
     config.mode === 'wan' && config.interface !== undefined
@@ -80,6 +86,14 @@ export async function runDriver(config: Config): Promise<number> {
       outbound: outbound.ok ? outbound.value : undefined,
     },
   });
+  // MIDI ports are local clients (SPEC §8); the port list is polled on the ordinary clock.
+  const midi$ = midiPorts(config, {
+    hub: driver.hub,
+    logger,
+    problems: localProblems,
+    scheduler: preciseScheduler,
+    pollScheduler: asyncScheduler,
+  });
   const endpoint$ = serveLocalEndpoint({
     path: socketPath,
     hub: driver.hub,
@@ -87,8 +101,10 @@ export async function runDriver(config: Config): Promise<number> {
     stats: (ref) => driver.statsOf(ref) as Record<string, unknown> | undefined,
   }).pipe(
     tap((notice) => {
-      if (notice.kind === 'listening') logger.info(`local clients: ${notice.path}`);
-      else if (notice.level === 'warn') localProblems('local client', notice.message);
+      if (notice.kind === 'listening') {
+        logger.info(`local clients: ${notice.path}`);
+        serving();
+      } else if (notice.level === 'warn') localProblems('local client', notice.message);
       else logger.info(notice.message);
     }),
   );
@@ -103,6 +119,12 @@ export async function runDriver(config: Config): Promise<number> {
       setTimeout(() => void logger.close().then(() => resolve(code)), GOODBYE_MS);
     };
 
+    // The TCP port is bound before the endpoint listens (subscribed first; a bind error comes in the
+    // same tick): one turn of the loop after `listening`, nothing can refuse the driver any more.
+    serving = () =>
+      void setImmediate(() => {
+        if (!stopping && hooks.serving?.(logger) === false) stop(1, 'cannot serve');
+      });
     process.once('SIGINT', () => stop(0, 'SIGINT'));
     process.once('SIGTERM', () => stop(0, 'SIGTERM'));
     process.on('SIGHUP', () => logger.reopen());
@@ -113,7 +135,7 @@ export async function runDriver(config: Config): Promise<number> {
       });
     }
 
-    const subscription: Subscription = merge(driver.run$, endpoint$).subscribe({
+    const subscription: Subscription = merge(driver.run$, endpoint$, midi$).subscribe({
       error: (error: unknown) => {
         const known = error instanceof PortInUseError || error instanceof EndpointInUseError;
         logger.error(known ? (error as Error).message : `stopped by an error: ${String(error)}`);

@@ -23,6 +23,8 @@ export interface Config {
   grouping: number;
   daemon: boolean;
   logFile: string;
+  /** `--pidfile`: where the running driver writes its pid (SPEC §9); undefined: none. */
+  pidFile?: string;
   /** WAN: hosts to connect to at start (empty: server only). */
   hosts: WanHost[];
   /** WAN: maximum number of accepted remote clients. */
@@ -53,6 +55,27 @@ export const DEFAULTS: Record<Mode, { port: number; maxLatency: number; grouping
 };
 export const DEFAULT_MAX_CLIENTS = 32;
 export const DEFAULT_LOG_FILE = '/var/log/msInetDriver.log';
+
+/** Who runs the driver, for the default log path. */
+export interface LogOwner {
+  /** The user id; undefined where there is none (Windows). */
+  uid: number | undefined;
+  /** $XDG_STATE_HOME, when set. */
+  stateHome?: string | undefined;
+  home: string;
+}
+
+/**
+ * The daemon's log when `-log` is not given (docs/decisions.md): root keeps
+ * the original's /var/log/msInetDriver.log; any other user, who cannot write
+ * there, gets the XDG state directory, $XDG_STATE_HOME/msinet or
+ * ~/.local/state/msinet.
+ */
+export function defaultLogFile(owner: LogOwner): string {
+  if (owner.uid === 0 || owner.uid === undefined) return DEFAULT_LOG_FILE;
+  const state = owner.stateHome?.startsWith('/') ? owner.stateHome : `${owner.home}/.local/state`;
+  return `${state}/msinet/msInetDriver.log`;
+}
 
 /** The driver's own client name: `msLANDriver` / `msWANDriver`, `:PORT` when not the default. */
 export function driverClientName(mode: Mode, port: number): string {

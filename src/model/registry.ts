@@ -20,11 +20,16 @@
  *   present and future: it is connected from them as they appear;
  * - a *transient* local client (the msinet tools) is neither remembered nor
  *   restored, so `msinet dump --from A` never inherits what an earlier dump
- *   listened to.
+ *   listened to;
+ * - a local client that bridges a MIDI port is of kind `midi`: it is a local
+ *   client in every other respect (it wakes the driver, receives events), the
+ *   kind only tells people what it is (`msinet clients`).
  */
 import { fail, ok, type Result } from './result.js';
 
-export type ClientKind = 'driver' | 'remote' | 'local';
+export type ClientKind = 'driver' | 'remote' | LocalKind;
+/** Kinds of the clients of this machine: applications, and MIDI ports bridged by the driver. */
+export type LocalKind = 'local' | 'midi';
 
 /** Connect a local client from every remote, or from every client of one name, present and future. */
 export type Follow = { readonly kind: 'remotes' } | { readonly kind: 'name'; readonly name: string };
@@ -82,6 +87,8 @@ export type RegistryAction =
       readonly name: string;
       readonly follow?: Follow;
       readonly transient?: boolean;
+      /** Default 'local'. */
+      readonly kind?: LocalKind;
     }
   | { readonly type: 'closeLocal'; readonly ref: number }
   | { readonly type: 'addRemote'; readonly name: string; readonly address?: string }
@@ -119,7 +126,7 @@ export function initialRegistry(driverName: string): RegistryState {
 export function reduce(state: RegistryState, action: RegistryAction): Result<Step> {
   switch (action.type) {
     case 'openLocal':
-      return openLocal(state, action.name, action.follow, action.transient ?? false);
+      return openLocal(state, action.name, action.follow, action.transient ?? false, action.kind ?? 'local');
     case 'closeLocal':
       return closeClient(state, action.ref, 'local');
     case 'addRemote':
@@ -167,8 +174,14 @@ export function isConnected(state: RegistryState, src: number, dst: number): boo
   return state.connections.some((c) => c.src === src && c.dst === dst);
 }
 
+/** True for the clients of this machine, whatever they are (applications, MIDI ports). */
+export function isLocal(client: Client): boolean {
+  return client.kind === 'local' || client.kind === 'midi';
+}
+
+/** Clients of this machine open now: the driver sleeps at 0 (MIDI ports count, SPEC §8). */
 export function localCount(state: RegistryState): number {
-  return state.clients.filter((c) => c.kind === 'local').length;
+  return state.clients.filter(isLocal).length;
 }
 
 // ── actions ────────────────────────────────────────────────────────────────
@@ -183,6 +196,7 @@ function openLocal(
   name: string,
   follow: Follow | undefined,
   transient: boolean,
+  kind: LocalKind,
 ): Result<Step> {
   if (name.length === 0) return fail('name: must not be empty');
   if ([...name].length > MAX_LOCAL_NAME) return fail(`name: longer than ${MAX_LOCAL_NAME} characters`);
@@ -193,7 +207,7 @@ function openLocal(
   const client: Client = {
     ref,
     name,
-    kind: 'local',
+    kind,
     ...(follow ? { follow } : {}),
     ...(transient ? { transient } : {}),
   };
@@ -216,13 +230,15 @@ function addRemote(state: RegistryState, hostName: string, address: string | und
 }
 
 /**
- * Removes a local or remote client and its connections; the others' memory keeps its name.
- * A remote's own memory is kept by its name among the departed, for its return.
+ * Removes a local (of either local kind) or remote client and its connections; the others'
+ * memory keeps its name. A remote's own memory is kept by its name among the departed, for its return.
  */
 function closeClient(state: RegistryState, ref: number, kind: 'local' | 'remote'): Result<Step> {
   const client = clientByRef(state, ref);
   if (!client) return fail(`no client with ref ${ref}`);
-  if (client.kind !== kind) return fail(`${client.name} (ref ${ref}) is not a ${kind} client`);
+  if (kind === 'local' ? !isLocal(client) : client.kind !== kind) {
+    return fail(`${client.name} (ref ${ref}) is not a ${kind} client`);
+  }
   const memory = state.memory.find((m) => m.remote === ref);
   const departed =
     memory === undefined
@@ -278,7 +294,7 @@ function truncate(name: string, length: number): string {
 
 /** The host name, cut to 31 characters, with `#2`, `#3`… when another station or the driver has it. */
 function uniqueStationName(state: RegistryState, hostName: string): string {
-  const taken = new Set(state.clients.filter((c) => c.kind !== 'local').map((c) => c.name));
+  const taken = new Set(state.clients.filter((c) => !isLocal(c)).map((c) => c.name));
   const base = truncate(hostName, MAX_REMOTE_NAME);
   if (!taken.has(base)) return base;
   for (let n = 2; ; n++) {

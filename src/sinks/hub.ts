@@ -40,11 +40,13 @@ import {
   clientByRef,
   destinations,
   initialRegistry,
+  isLocal,
   localCount,
   reduce,
   type Client,
   type ClientId,
   type Follow,
+  type LocalKind,
   type RegistryAction,
   type RegistryState,
   type Step,
@@ -104,6 +106,8 @@ export interface LocalClient {
 export interface OpenOptions {
   follow?: Follow;
   transient?: boolean;
+  /** 'midi' for a client that bridges a MIDI port (default 'local'). */
+  kind?: LocalKind;
 }
 
 export interface HubOptions {
@@ -257,12 +261,13 @@ export function createHub(options: HubOptions): Hub {
     if (routesBySrc.has(src)) return routesBySrc.get(src);
     const sender = clientByRef(current, src);
     const targets = sender ? destinations(current, src).map((dst) => clientByRef(current, dst)) : [];
-    const refsOf = (kind: Client['kind']) => targets.flatMap((t) => (t?.kind === kind ? [t.ref] : []));
+    const refsOf = (wanted: (c: Client) => boolean) =>
+      targets.flatMap((t) => (t && wanted(t) ? [t.ref] : []));
     const routes = sender && {
       senderName: sender.name,
       senderKind: sender.kind,
-      locals: refsOf('local'),
-      remotes: refsOf('remote'),
+      locals: refsOf(isLocal),
+      remotes: refsOf((c) => c.kind === 'remote'),
     };
     routesBySrc.set(src, routes);
     return routes;

@@ -30,7 +30,15 @@ export interface DriverLogger extends Logger {
   close(): Promise<void>;
 }
 
-export function createDriverLogger(options: { level: LogLevel; file?: string }): DriverLogger {
+export interface DriverLoggerOptions {
+  level: LogLevel;
+  /** Append to this file; stderr when absent. */
+  file?: string;
+  /** Also told each error line (the daemon passes them to the parent that waits for it). */
+  onError?: (message: string) => void;
+}
+
+export function createDriverLogger(options: DriverLoggerOptions): DriverLogger {
   const { file } = options;
   let stream: WriteStream | undefined;
   const transport = (): winston.transport => {
@@ -42,8 +50,15 @@ export function createDriverLogger(options: { level: LogLevel; file?: string }):
   let current = transport();
   const logger = winston.createLogger({ level: options.level, format: lineFormat, transports: [current] });
 
+  const error = logger.error.bind(logger);
+  const onError = options.onError;
   return {
-    error: logger.error.bind(logger),
+    error: onError
+      ? (((message: unknown, ...rest: unknown[]) => {
+          onError(String(message));
+          return (error as (...args: unknown[]) => winston.Logger)(message, ...rest);
+        }) as winston.LeveledLogMethod)
+      : error,
     warn: logger.warn.bind(logger),
     info: logger.info.bind(logger),
     debug: logger.debug.bind(logger),

@@ -11,7 +11,8 @@ export type Command =
   | { kind: 'connect' | 'disconnect'; src: string; dst: string }
   | { kind: 'send'; to: string; json: boolean; events: string[]; name: string }
   | { kind: 'dump'; from: string | undefined; json: boolean; name: string }
-  | { kind: 'status'; json: boolean };
+  | { kind: 'status'; json: boolean }
+  | { kind: 'ports'; json: boolean };
 
 export type ParsedArgs =
   | { kind: 'run'; socket: string; command: Command }
@@ -73,6 +74,9 @@ function parser() {
         .option('name', { type: 'string', default: DUMP_CLIENT_NAME, describe: 'this client’s name' }),
     )
     .command('status', "the driver's state and counters", (y) => y.option('json', { type: 'boolean' }))
+    .command('ports', 'list the MIDI ports of this machine (no driver needed)', (y) =>
+      y.option('json', { type: 'boolean', describe: 'one JSON object: { inputs, outputs }' }),
+    )
     .demandCommand(1, 'a command is needed')
     .help();
 }
@@ -147,6 +151,8 @@ function commandOf(parsed: Record<string, unknown>): Command {
         json,
         name: text('name'),
       };
+    case 'ports':
+      return { kind: 'ports', json };
     default:
       return { kind: 'status', json };
   }

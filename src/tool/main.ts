@@ -7,6 +7,7 @@ import { parseMsinetArgs } from './args.js';
 import { CommandError } from './driver-connection.js';
 import { runDump } from './dump.js';
 import type { Io } from './io.js';
+import { runPorts } from './ports.js';
 import { runQuery } from './queries.js';
 import { runSend } from './send.js';
 
@@ -42,6 +43,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return await runSend(socket, command, io);
       case 'dump':
         return await runDump(socket, command, io, untilSignal());
+      case 'ports':
+        return await runPorts(command, io);
       default:
         return await runQuery(socket, command, io);
     }

@@ -1,28 +1,17 @@
 // `msInetDriver` as a child process on this machine (SPEC §2, §9): flags,
-// refusals, the ways to quit, and the daemon with its log file. Every driver
+// refusals, the ways to quit. Every driver
 // gets a port from the OS and a socket in a private temp dir.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DRIVER_BIN,
-  freePort,
-  msinet,
-  runProgram,
-  START_TIMEOUT_MS,
-  startDriver,
-  stopAll,
-  until,
-} from './cli-processes.js';
+import { DRIVER_BIN, freePort, msinet, runProgram, startDriver, stopAll } from './cli-processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'msinet-driver-cli-'));
-const daemons = new Set<number>();
 
 after(async () => {
   await stopAll();
-  for (const pid of daemons) signal(pid, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -31,15 +20,6 @@ const socketPath = (name: string) => join(dir, `${name}.sock`);
 
 /** A log line as the driver writes it: `[dd/mm/yyyy hh:mm:ss] text`. */
 const LOG_LINE = /^\[\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2}\] /;
-
-function signal(pid: number, name: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(pid, name);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('msInetDriver flags', { timeout: 60_000 }, () => {
   test('-v prints the version on stdout and exits 0', async () => {
@@ -177,73 +157,4 @@ describe('msInetDriver flags', { timeout: 60_000 }, () => {
   });
 });
 
-describe('msInetDriver -d', { timeout: 60_000 }, () => {
-  test('detaches, logs to -log, reopens the log on SIGHUP and quits on SIGTERM', async (t) => {
-    const port = await freePort();
-    const socket = socketPath('daemon');
-    const log = join(dir, 'driver.log');
-    const parent = await driver(['-d', '-log', log, '-p', String(port), '--socket', socket]);
-    assert.equal(parent.code, 0, parent.stderr);
-    const announced = /running as a daemon \(pid (\d+)\), log: (.+)$/m.exec(parent.stdout);
-    assert.ok(announced, `the parent says where the daemon went: ${parent.stdout}`);
-    const pid = Number(announced[1]);
-    daemons.add(pid);
-    assert.equal(announced[2], log);
-
-    const logText = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
-    await until(
-      () => logText().includes('local clients: '),
-      'the daemon to log its start-up',
-      START_TIMEOUT_MS,
-    );
-    const startup = logText().trimEnd().split('\n');
-    assert.ok(
-      startup.every((line) => LOG_LINE.test(line)),
-      `dated lines:\n${startup.join('\n')}`,
-    );
-    assert.match(startup[0] ?? '', /MidiShare Internet driver .*is running/);
-    assert.ok(
-      startup.some((line) =>
-        line.includes(`UDP port: ${port} maximum latency allowed: 10 grouping time: 10`),
-      ),
-    );
-    assert.ok(!startup.some((line) => line.includes("type 'q'")), 'no terminal, so no q to type');
-    assert.ok(signal(pid, 0), 'the daemon runs after its parent has exited');
-    const status = await msinet(['--socket', socket, 'status', '--json']);
-    assert.equal(status.code, 0, status.stderr);
-    assert.equal(JSON.parse(status.stdout).port, port);
-
-    // logrotate's way: move the file, SIGHUP, and the next line goes to a new file of the old name.
-    const rotated = `${log}.1`;
-    renameSync(log, rotated);
-    signal(pid, 'SIGHUP');
-    await until(() => existsSync(log), 'SIGHUP to create a new log file');
-    t.diagnostic(`daemon pid ${pid}: log reopened`);
-    assert.ok(signal(pid, 0), 'SIGHUP does not end the daemon');
-
-    signal(pid, 'SIGTERM');
-    await until(() => !signal(pid, 0), 'the daemon to end on SIGTERM');
-    daemons.delete(pid);
-    assert.match(logText(), /quitting \(SIGTERM\)/, 'the new file receives the lines after SIGHUP');
-    assert.ok(!readFileSync(rotated, 'utf8').includes('quitting'), 'the moved file receives nothing more');
-    assert.equal(existsSync(socket), false, 'the socket file is removed on the way out');
-  });
-
-  // As the original (msInetDriver.cpp: daemon() first, then the name check): the parent
-  // has left with 0 before the daemon finds the port taken, so the refusal is in the log.
-  test('a daemon on a port already in use logs the refusal and ends', async () => {
-    const port = await freePort();
-    const first = await startDriver(port, socketPath('taken'));
-    const log = join(dir, 'refused.log');
-    const parent = await driver(['-d', '-log', log, '-p', String(port), '--socket', socketPath('refused')]);
-    assert.equal(parent.code, 0, parent.stderr);
-    const pid = Number(/pid (\d+)/.exec(parent.stdout)?.[1]);
-    daemons.add(pid);
-    await until(() => !signal(pid, 0), 'the refused daemon to end', START_TIMEOUT_MS);
-    daemons.delete(pid);
-    assert.match(readFileSync(log, 'utf8'), new RegExp(`error: .*already.*${port}`));
-    assert.ok(first.running, 'the first driver carries on');
-    first.writeLine('q');
-    assert.equal((await first.exited).code, 0);
-  });
-});
+// The daemon (-d, --pidfile, SIGHUP, SIGTERM) as users run it: test/cli/daemon.test.ts.

@@ -4,6 +4,7 @@ import {
   destinations,
   initialRegistry,
   isConnected,
+  localCount,
   MAX_CLIENTS,
   MAX_DEPARTED,
   MAX_REMEMBERED,
@@ -277,6 +278,38 @@ describe('registry: connection memory (SPEC §1)', () => {
     assert.equal(to.length, MAX_REMEMBERED);
     assert.equal(to[0], 'app1');
     assert.equal(to.at(-1), `app${MAX_REMEMBERED}`);
+  });
+});
+
+describe('registry: MIDI port clients (kind midi)', () => {
+  test('a client opened with kind midi is listed as midi, is counted as local and closes as local', () => {
+    const { state, refs } = run(open('app'), open('USB Keyboard', { kind: 'midi' }), remote('hostA'));
+    assert.deepEqual(
+      state.clients.map((c) => [c.name, c.kind]),
+      [
+        ['msLANDriver', 'driver'],
+        ['app', 'local'],
+        ['USB Keyboard', 'midi'],
+        ['hostA', 'remote'],
+      ],
+    );
+    assert.equal(localCount(state), 2, 'both wake the driver');
+    const closed = reduce(state, { type: 'closeLocal', ref: refs[1] as number });
+    assert.ok(closed.ok);
+    assert.equal(localCount(closed.value.state), 1);
+    assert.match(reason(state, { type: 'removeRemote', ref: refs[1] as number }), /not a remote client/);
+  });
+
+  test('a midi client follows and is connected like any local client', () => {
+    const { state } = run(
+      open('msinet hostA', { kind: 'midi', follow: { kind: 'name', name: 'hostA' } }),
+      remote('hostA'),
+      { type: 'connect', src: 'msinet hostA', dst: 'hostA' },
+    );
+    assert.deepEqual(state.connections, [
+      { src: 1, dst: 2 },
+      { src: 2, dst: 1 },
+    ]);
   });
 });
 

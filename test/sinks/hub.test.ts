@@ -204,6 +204,28 @@ describe('hub: registry news', () => {
     hub.dispose();
   });
 
+  test('a MIDI port client (kind midi) wakes the driver and receives like any local client', () => {
+    const testScheduler = scheduler();
+    testScheduler.run(({ cold, expectObservable }) => {
+      const hub = createHub({ driverName: 'msLANDriver', scheduler: testScheduler });
+      const counts: number[] = [];
+      hub.localCount$.subscribe((n) => counts.push(n));
+      const hostA = hub.addRemote('hostA');
+      assert.ok(hostA.ok);
+      const synth = opened(hub, 'USB Synth', { kind: 'midi', follow: { kind: 'remotes' } });
+      assert.equal(hub.snapshot().clients.find((c) => c.ref === synth.ref)?.kind, 'midi');
+      assert.deepEqual(counts, [0, 1]);
+      cold('4ms x').subscribe(() => hub.deliver(hostA.value.ref, keyOn(62)));
+      expectObservable(synth.events$, '^ 10ms !').toBe('4ms d 1ms |', {
+        d: { time: 4, from: 'hostA', event: keyOn(62, 4) },
+      });
+      cold('6ms x').subscribe(() => {
+        synth.close();
+        assert.deepEqual(counts, [0, 1, 0]);
+      });
+    });
+  });
+
   test('awakeMs counts from the first of the clients open now, across later opens, and is 0 asleep', () => {
     const testScheduler = scheduler();
     testScheduler.run(({ cold, flush }) => {
