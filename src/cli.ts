@@ -4,6 +4,7 @@
  * with short-option groups turned off. `parseDriverArgs` is pure: it never
  * exits or prints; `main` does, and starts the driver.
  */
+import { isIP } from 'node:net';
 import yargs from 'yargs';
 import { detach, DAEMON_CHILD } from './daemon.js';
 import { runDriver } from './run.js';
@@ -28,7 +29,8 @@ export type ParsedArgs =
 const USAGE =
   'usage: msInetDriver [-p port] [-lat ms] [-g ms] [-d] [-log file] [-s [host[:port] ...]] [-m n] [-v]\n' +
   '                    [--socket path] [--late play|drop] [--interface name|address] [--verbose | --quiet]\n' +
-  '                    [--midi] [--midi-in name] [--midi-out name] [--inbound module] [--outbound module]';
+  '                    [--midi] [--midi-in name] [--midi-out name] [--inbound module] [--outbound module]\n' +
+  '                    [--http port] [--http-bind address]';
 
 function parser(argv: readonly string[]) {
   return yargs([...argv])
@@ -72,6 +74,11 @@ function parser(argv: readonly string[]) {
       type: 'array',
       string: true,
       describe: 'a module whose default export operates on events out',
+    })
+    .option('http', { type: 'string', describe: 'serve the status page and a WebSocket on this port' })
+    .option('http-bind', {
+      type: 'string',
+      describe: 'address for --http (default 127.0.0.1; needs a token)',
     });
 }
 
@@ -119,6 +126,14 @@ export function parseDriverArgs(argv: readonly string[]): ParsedArgs {
   const maxClients = raw['m'] === undefined ? DEFAULT_MAX_CLIENTS : integer('-m', str('m'), 1, 10_000);
   const hosts = (hostTexts ?? []).map(wanHost);
   const late = str('late') ?? 'play';
+  const http = raw['http'] === undefined ? undefined : integer('--http', str('http'), 1, 65535);
+  const httpBind = str('http-bind');
+  if (typeof http === 'string') return { kind: 'error', reason: http, usage };
+  if (httpBind !== undefined && (http === undefined || isIP(httpBind) === 0)) {
+    const why =
+      http === undefined ? 'give --http <port> with it' : `expected an IP address, got '${httpBind}'`;
+    return { kind: 'error', reason: `--http-bind: ${why}`, usage };
+  }
 
   for (const value of [port, maxLatency, grouping, maxClients, ...hosts]) {
     if (typeof value === 'string') return { kind: 'error', reason: value, usage };
@@ -151,6 +166,8 @@ export function parseDriverArgs(argv: readonly string[]): ParsedArgs {
       midiOut: (raw['midi-out'] as string[] | undefined) ?? [],
       inbound: (raw['inbound'] as string[] | undefined) ?? [],
       outbound: (raw['outbound'] as string[] | undefined) ?? [],
+      ...(http === undefined ? {} : { http }),
+      ...(httpBind === undefined ? {} : { httpBind }),
     },
   };
 }
