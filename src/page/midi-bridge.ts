@@ -128,6 +128,6 @@ function fill(select: HTMLSelectElement, ports: MIDIPort[], fixed: [string, stri
     ...ports.map((port) => element('option', { value: port.id }, port.name ?? port.id)),
   );
   const values = [...select.options].map((o) => o.value);
-  select.value = values.includes(chosen) ? chosen : (fixed[0]?.[0] ?? NONE);
+  select.value = !first && values.includes(chosen) ? chosen : (fixed[0]?.[0] ?? NONE);
   if (first && select.value === NONE && ports[0] && fixed.length === 1) select.value = ports[0].id;
 }
