@@ -38,6 +38,7 @@ export class MidiBridge {
 
   async start(): Promise<void> {
     if (typeof navigator.requestMIDIAccess !== 'function') {
+      this.unavailable();
       this.status.textContent =
         'Web MIDI is not available here: it needs a secure context (this page on localhost, or over HTTPS) ' +
         'and a browser that has it. The on-screen keyboard plays.';
@@ -48,6 +49,7 @@ export class MidiBridge {
         .requestMIDIAccess({ sysex: true })
         .catch(() => navigator.requestMIDIAccess());
     } catch (error) {
+      this.unavailable();
       this.status.textContent = `Web MIDI was refused (${String(error)}). The on-screen keyboard plays.`;
       return;
     }
@@ -72,6 +74,13 @@ export class MidiBridge {
           // SysEx without permission, or a port that just went: nothing to play it on.
         }
       }
+    }
+  }
+
+  private unavailable(): void {
+    for (const select of [this.inputSelect, this.outputSelect]) {
+      select.replaceChildren(element('option', { value: NONE }, 'No Web MIDI'));
+      select.disabled = true;
     }
   }
 

@@ -6,9 +6,9 @@
  * the Unix socket uses too): a page is a local client like any other.
  *
  * Who may come in:
- * - It listens on 127.0.0.1 unless told another address. On loopback, a
- *   request must name a loopback host (`Host: localhost:8080`…): a web site
- *   that rebinds its own name to 127.0.0.1 is refused.
+ * - It listens on 127.0.0.1 unless told another address. On loopback without
+ *   a token, a request must name a loopback host (`Host: localhost:8080`…):
+ *   a web site that rebinds its own name to 127.0.0.1 is refused.
  * - With a token (given whenever `--http-bind` is), the page and the
  *   WebSocket need `?token=…`; the scripts are the package's, public anyway.
  * - A WebSocket whose request has an Origin must come from the page's own
@@ -87,7 +87,9 @@ export function serveHttp(options: HttpOptions): Observable<HttpNotice> {
       needsToken: boolean,
     ): [number, string] | undefined => {
       const host = request.headers.host ?? '';
-      if (loopback && !LOOPBACK_NAMES.has(hostName(host)) && hostName(host) !== bind) {
+      // With a token, a rebinding site cannot get in anyway, and a TLS proxy may forward its own host name.
+      const checkHost = loopback && options.token === undefined;
+      if (checkHost && !LOOPBACK_NAMES.has(hostName(host)) && hostName(host) !== bind) {
         return [421, `host ${JSON.stringify(host)} is not this machine's loopback`];
       }
       if (

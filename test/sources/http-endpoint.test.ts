@@ -269,6 +269,9 @@ describe('web endpoint: who may open a WebSocket', { timeout: 20_000 }, () => {
       assert.equal((await get(guarded.port, '/?token=wrong')).status, 401);
       assert.equal((await get(guarded.port, '/?token=sesame-0123456789')).status, 200);
       assert.equal((await get(guarded.port, '/style.css')).status, 200);
+      // A TLS proxy forwards its own host name: with a token, any host may come.
+      const proxied = { Host: 'studio.example', 'X-Forwarded-Proto': 'https' };
+      assert.equal((await get(guarded.port, '/?token=sesame-0123456789', proxied)).status, 200);
       await assert.rejects(Peer.open(wsUrl(guarded.port)), /refused: 401/);
       await assert.rejects(Peer.open(wsUrl(guarded.port, '?token=sesame-012345678')), /refused: 401/);
       const peer = await Peer.open(wsUrl(guarded.port, '?token=sesame-0123456789'));
