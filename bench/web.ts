@@ -10,7 +10,7 @@
  *      delivery date) to its line in the page's monitor, and to the next
  *      animation frame after it (when it is on screen);
  *    - a statistic: from the moment `stats()` answers a new `late` count to
- *      the page's figure showing it (the page asks for pushes every 50 ms).
+ *      the page's figure showing it (the page asks for pushes every 30 ms).
  *    Both clocks are `performance.timeOrigin + performance.now()`, one in
  *    each process, on the same machine.
  *
@@ -153,7 +153,7 @@ async function pageLatency(): Promise<{ event: number[]; painted: number[]; stat
     const painted: number[] = [];
     const stats: number[] = [];
     for (let i = 0; i < TRIALS; i++) {
-      // Spaced at random, so that the trials do not lock to the page's 50 ms stats period.
+      // Spaced at random, so that the trials do not lock to the page's 30 ms stats period.
       await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 100));
       const value = 1000 + i;
       const sent = now();

@@ -2,7 +2,7 @@
  * The status page (SPEC §12, docs/web.md). Two WebSockets, each a local
  * client of the driver like any other:
  * - the monitor (`web-monitor`, transient, from every remote): the client
- *   list and connections, statistics every 50 ms when they change, the log
+ *   list and connections, statistics every 30 ms when they change, the log
  *   tail, and every event delivered from every remote;
  * - the player (`web-midi`): connected both ways to the station chosen under
  *   Play, it sends what the on-screen keyboard and the browser's MIDI inputs
@@ -21,7 +21,7 @@ import { MidiBridge } from './midi-bridge.js';
 import { element, RemotesView } from './remotes-view.js';
 
 /** Statistics pushes: at most this often, so the page is never more than this behind. */
-const STATS_INTERVAL_MS = 50;
+const STATS_INTERVAL_MS = 30;
 /** Added to each delivery date on the MIDI output, so a push slower than the fastest keeps its place. */
 const OUTPUT_LEAD_MS = 10;
 /** Length of a note played from the keyboard with Enter or Space. */
