@@ -38,6 +38,8 @@ const ownRefs = new Set<number>();
 let clients: ClientJson[] = [];
 let playerRef: number | undefined;
 let target: number | undefined;
+/** Until the person picks under Play, the player follows the first station. */
+let autoChoose = true;
 
 const remotes = new RemotesView(byId('remotes'), byId('no-remotes'));
 const monitor = new LinesView(byId('monitor'), 500);
@@ -110,9 +112,10 @@ const keyboard = new Keyboard(byId('keyboard'), byId('octave'), {
 });
 byId('octave-down').addEventListener('click', () => keyboard.shiftOctave(-1));
 byId('octave-up').addEventListener('click', () => keyboard.shiftOctave(1));
-targetSelect.addEventListener('change', () =>
-  choose(targetSelect.value === '' ? undefined : Number(targetSelect.value)),
-);
+targetSelect.addEventListener('change', () => {
+  autoChoose = false;
+  choose(targetSelect.value === '' ? undefined : Number(targetSelect.value));
+});
 
 const monitorPause = byId<HTMLButtonElement>('monitor-pause');
 monitorPause.addEventListener('click', () => {
@@ -158,12 +161,9 @@ function clientsChanged(push: ClientsPush): void {
   );
   targetSelect.value = list.some((c) => String(c.ref) === chosen) ? chosen : '';
   if (target !== undefined && !list.some((c) => c.ref === target)) target = undefined;
-  if (target === undefined && playerRef !== undefined) choose(firstRemote());
+  if (target === undefined && playerRef !== undefined && autoChoose) choose(firstRemote());
   targetSelect.value = target === undefined ? '' : String(target);
-  playHint.textContent =
-    target === undefined
-      ? 'Choose a station to play to.'
-      : `Playing to ${nameOf(target)}; what it sends plays on the MIDI output.`;
+  setText(playHint, playing(target));
 }
 
 /** Connects the player both ways to one station, and away from the one before. */
@@ -181,10 +181,18 @@ function choose(ref: number | undefined): void {
     void playerSocket.request('connect', { src: player, dst: ref }).then(report);
     void playerSocket.request('connect', { src: ref, dst: player }).then(report);
   }
-  playHint.textContent =
-    ref === undefined
-      ? 'Choose a station to play to.'
-      : `Playing to ${nameOf(ref)}; what it sends plays on the MIDI output.`;
+  setText(playHint, playing(ref));
+}
+
+function playing(ref: number | undefined): string {
+  return ref === undefined
+    ? 'Choose a station to play to.'
+    : `Playing to ${nameOf(ref)}; what it sends plays on the MIDI output.`;
+}
+
+/** Live regions are read out when they change: write only what changed. */
+function setText(node: HTMLElement, text: string): void {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 function firstRemote(): number | undefined {
@@ -210,16 +218,17 @@ function velocity(): number {
 
 /** A refused request is said where a person reads it. */
 function report(reply: Reply): void {
-  if (!reply.ok) byId('problem').textContent = `The driver said: ${reply.error}`;
+  if (!reply.ok) setText(byId('problem'), `The driver said: ${reply.error}`);
 }
 
 const states: Record<string, string> = {};
 function connectionState(which: string, state: 'open' | 'closed'): void {
   states[which] = state;
   const connected = Object.values(states).every((s) => s === 'open');
-  byId('connection').textContent = connected
-    ? 'Connected to the driver.'
-    : 'Not connected to the driver: retrying…';
+  setText(
+    byId('connection'),
+    connected ? 'Connected to the driver.' : 'Not connected to the driver: retrying…',
+  );
   if (which === 'monitor' && state === 'closed') ownRefs.clear();
 }
 
@@ -233,7 +242,7 @@ function driverStatus(status: Record<string, unknown>): void {
     `${count(status['remotes'])} remote station(s)`,
     `${String(status['locals'] ?? 0)} local client(s)`,
   ];
-  byId('driver-status').textContent = `Driver ${parts.filter((p) => p !== undefined).join(' · ')}`;
+  setText(byId('driver-status'), `Driver ${parts.filter((p) => p !== undefined).join(' · ')}`);
 }
 
 /** `remotes` is a count, or (as the driver adds it) the list of them. */
