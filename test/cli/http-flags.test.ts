@@ -1,8 +1,17 @@
 // `--http <port>` and `--http-bind <address>` (SPEC §12): off by default,
-// checked like the other flags.
+// checked like the other flags; a driver with them serves the page, with the
+// token it logs at start.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import WebSocket from 'ws';
 import { parseDriverArgs } from '../../src/cli.js';
+import { freePort, startDriver, START_TIMEOUT_MS, stopAll } from './cli-processes.js';
+
+after(() => stopAll());
 
 const config = (argv: string[]) => {
   const parsed = parseDriverArgs(argv);
@@ -39,3 +48,53 @@ test('bad values are refused with the flag named', () => {
     /--http-bind: expected an IP address/,
   );
 });
+
+const status = (url: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    get(url, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    }).on('error', reject);
+  });
+
+test(
+  'msInetDriver --http-bind logs the page address with a new token, and the page needs it',
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'msinet-http-flags-'));
+    try {
+      const port = await freePort();
+      let httpPort = await freePort();
+      while (httpPort === port) httpPort = await freePort();
+      const driver = await startDriver(port, join(dir, 'd.sock'), [
+        '--http',
+        String(httpPort),
+        '--http-bind',
+        '127.0.0.1',
+      ]);
+      const { match } = await driver.waitForLine(
+        /web page: (http:\/\/127\.0\.0\.1:(\d+)\/)\?token=([\w-]{22})$/,
+        START_TIMEOUT_MS,
+        {
+          stream: 'stderr',
+        },
+      );
+      const [, page, logged, token] = match;
+      assert.equal(Number(logged), httpPort);
+      assert.equal(await status(`${page}`), 401);
+      assert.equal(await status(`${page}?token=${token}`), 200);
+      const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ws?token=${token}`);
+      const reply = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        ws.once('open', () => ws.send('{"op":"status"}'));
+        ws.once('message', (data) => resolve(JSON.parse(String(data)) as Record<string, unknown>));
+        ws.once('error', reject);
+      });
+      ws.close();
+      assert.equal(reply['ok'], true);
+      assert.equal((reply['status'] as Record<string, unknown>)['awake'], false, 'a query wakes no one');
+      await driver.kill('SIGTERM');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
