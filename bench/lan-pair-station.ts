@@ -1,6 +1,6 @@
 /**
  * Two bench/lan-station.ts processes, one per host: msinet's library API (a
- * `lanDriver` in each) or bare Node UDP. The stations stamp sends and
+ * `msinetDriver` in each) or bare Node UDP. The stations stamp sends and
  * deliveries themselves, on the benchmark's clock, so neither stdin nor
  * stdout of the benchmark is in the measured path.
  */

@@ -1,13 +1,13 @@
 /**
  * What a benchmark station sends and receives through: msinet's library API
- * (a whole `lanDriver` in the station's process) or bare Node UDP (the floor).
+ * (a whole `msinetDriver` in the station's process) or bare Node UDP (the floor).
  * The station (lan-station.ts) stamps; a transport only moves events.
  */
 import { createSocket } from 'node:dgram';
 import { hostname } from 'node:os';
 import { filter, firstValueFrom, map } from 'rxjs';
 import { parseDriverArgs } from '../src/cli.js';
-import { lanDriver } from '../src/driver.js';
+import { msinetDriver } from '../src/driver.js';
 import { createDriverLogger } from '../src/sinks/logger.js';
 import { readInterfaces } from '../src/sources/interfaces.js';
 import { DEFAULT_RECV_BUFFER_SIZE } from '../src/sources/lan-udp.js';
@@ -45,7 +45,7 @@ export function libraryTransport(role: Role, peer: string, driverArgs: readonly 
   const { config } = parsed;
   const logger = createDriverLogger({ level: config.logLevel });
   const interfaces = readInterfaces(config.interface);
-  const driver = lanDriver(config, {
+  const driver = msinetDriver(config, {
     scheduler: preciseScheduler,
     logger,
     hostName: hostname(),

@@ -12,7 +12,7 @@
 import { Observable, Subject, filter, firstValueFrom, map } from 'rxjs';
 import { parseDriverArgs } from '../src/cli.js';
 import { DEFAULTS } from '../src/model/config.js';
-import { lanDriver, type Driver, type DriverNet } from '../src/driver.js';
+import { msinetDriver, type Driver, type DriverNet } from '../src/driver.js';
 import { silentLogger } from '../src/sinks/logger.js';
 import type { LanInterface } from '../src/sources/interfaces.js';
 import type { Datagram, LanUdpEndpoint, UdpAddress } from '../src/sources/lan-udp.js';
@@ -54,10 +54,11 @@ function station(address: string, hostName: string): Driver {
         });
         return () => inboxes.delete(address);
       }),
-    listenTcp: () => new Observable(),
+    listenTcp: ({ port }) =>
+      new Observable((s) => s.next({ port, host: address, connections$: new Observable() })),
     connectTcp: () => new Observable((s) => s.next(fail('no TCP on this wire'))),
   };
-  return lanDriver(config, { scheduler, logger: silentLogger, hostName, interfaces: [iface], net });
+  return msinetDriver(config, { scheduler, logger: silentLogger, hostName, interfaces: [iface], net });
 }
 
 const a = station('10.0.0.1', 'hostA');

@@ -18,6 +18,7 @@ const plan = (atTime: number, events: MidiEvent[], late = false): DeliveryPlan =
   transit: 0,
   late,
   continuation: false,
+  releasesNotes: false,
   events,
 });
 const A = keyOn(60);
@@ -25,28 +26,27 @@ const B = keyOn(62);
 const C = keyOn(64);
 
 describe('deliverOnTime', () => {
-  test('a plan at 23 with rel dates 0 and 4 delivers at 23 and 27; a late one at once', () => {
+  test("a plan at 23 with rel dates 0 and 4 delivers at 23 and 27; a late one at once, or with late = 'drop' not at all", () => {
     new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable, expectSubscriptions }) => {
       const plans = { x: plan(23, [at(A, 0), at(B, 4)]), y: plan(25, [at(C, 0)], true) };
       const source = hot('  -------------x-----------y--|', plans);
-      const expected = '    -----------------------a-c-b|';
-      expectObservable(source.pipe(deliverOnTime('play'))).toBe(expected, {
-        a: at(A, 23),
-        b: at(B, 27),
-        c: at(C, 25),
-      });
-      expectSubscriptions(source.subscriptions).toBe('^---------------------------!');
+      const played = '      -----------------------a-c-b|';
+      const dropped = '     -----------------------a---b|';
+      const delivered = { a: at(A, 23), b: at(B, 27), c: at(C, 25) };
+      expectObservable(source.pipe(deliverOnTime('play'))).toBe(played, delivered);
+      expectObservable(source.pipe(deliverOnTime('drop'))).toBe(dropped, delivered);
+      expectSubscriptions(source.subscriptions).toBe([
+        '^---------------------------!',
+        '^---------------------------!',
+      ]);
     });
   });
 
-  test("late = 'drop': a late plan delivers nothing", () => {
-    new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable }) => {
-      const plans = { x: plan(23, [at(A, 0), at(B, 4)]), y: plan(25, [at(C, 0)], true) };
-      const source = hot('  -------------x-----------y--|', plans);
-      expectObservable(source.pipe(deliverOnTime('drop'))).toBe('-----------------------a---b|', {
-        a: at(A, 23),
-        b: at(B, 27),
-      });
+  test('completes only after its last due event: plans done at 5, last event due at 30, output done at 30', () => {
+    new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable, expectSubscriptions }) => {
+      const source = hot('  -x---|', { x: plan(20, [at(A, 0), at(B, 10)]) });
+      expectObservable(source.pipe(deliverOnTime())).toBe('20ms a 9ms (b|)', { a: at(A, 20), b: at(B, 30) });
+      expectSubscriptions(source.subscriptions).toBe('^----!');
     });
   });
 

@@ -10,21 +10,21 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Observable, Subject, map, timer, type SchedulerLike } from 'rxjs';
+import { Observable, timer, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DEFAULTS, type Config } from '../src/model/config.js';
-import { lanDriver, type Driver, type DriverIo, type DriverNet } from '../src/driver.js';
+import { msinetDriver, type Driver, type DriverIo } from '../src/driver.js';
 import { mapChannel } from '../src/operators/map-channel.js';
 import { transpose } from '../src/operators/transpose.js';
 import type { Delivery } from '../src/sinks/hub.js';
 import type { MidiEvent } from '../src/model/event.js';
-import { fail } from '../src/model/result.js';
 import { silentLogger } from '../src/sinks/logger.js';
 import { problemCounter } from '../src/sinks/rate-limited-log.js';
-import type { LanInterface } from '../src/sources/interfaces.js';
-import type { Datagram, LanUdpEndpoint, UdpAddress } from '../src/sources/lan-udp.js';
 import { decodePacket, encodePacket } from '../src/wire/codec.js';
+import type { Packet } from '../src/wire/packet.js';
+import { feedPacket, initialStreamParser } from '../src/wire/stream-parser.js';
 import { keyOff, keyOn } from './fixtures.js';
+import { MemoryNet, iface, type WireRule } from './memory-net.js';
 
 const PORT = DEFAULTS.lan.port;
 
@@ -48,99 +48,34 @@ const config: Config = {
   outbound: [],
 };
 
-/** How the wire treats one datagram: delivered after `delay` ms, `copies` times (0: lost). */
-type WireRule = (
-  packet: ReturnType<typeof decodePacket>,
-  from: string,
-  sentAt: number,
-) => { delay: number; copies: number };
-
-const perfectWire: WireRule = () => ({ delay: 0, copies: 1 });
-
-/** An in-memory LAN: each station's endpoint is a subject; broadcast reaches every other station. */
-class Wire {
-  readonly inboxes = new Map<string, Subject<Datagram>>();
-  /** [open, close] times of each station's sockets. */
-  readonly sessions: Array<{ address: string; opened: number; closed?: number }> = [];
-
-  constructor(
-    private readonly scheduler: SchedulerLike,
-    public rule: WireRule = perfectWire,
-  ) {}
-
-  net(address: string): Partial<DriverNet> {
-    const iface: LanInterface = { name: 'eth0', address, netmask: '255.255.255.0', broadcast: '10.0.0.255' };
-    return {
-      openUdp: () =>
-        new Observable<LanUdpEndpoint>((subscriber) => {
-          const inbox = new Subject<Datagram>();
-          const session: { address: string; opened: number; closed?: number } = {
-            address,
-            opened: this.scheduler.now(),
-          };
-          this.sessions.push(session);
-          this.inboxes.set(address, inbox);
-          const from: UdpAddress = { address, port: PORT };
-          subscriber.next({
-            port: PORT,
-            interfaces: [iface],
-            datagrams$: inbox.asObservable(),
-            send: (bytes, to) => this.carry(bytes, from, to.address, false),
-            broadcast: (bytes) => {
-              for (const other of this.inboxes.keys())
-                if (other !== address) this.carry(bytes, from, other, true);
-            },
-            stats: () => ({ received: 0, ownDropped: 0, sent: 0, sendErrors: 0 }),
-          });
-          return () => {
-            session.closed = this.scheduler.now();
-            this.inboxes.delete(address);
-            inbox.complete();
-          };
-        }),
-      listenTcp: () => new Observable(),
-      // Every peer on this wire is like an original station: it takes no TCP (refused after 3 ms).
-      connectTcp: () => timer(3, this.scheduler).pipe(map(() => fail('connection refused'))),
-    };
-  }
-
-  private carry(bytes: Uint8Array, from: UdpAddress, to: string, broadcast: boolean): void {
-    const { delay, copies } = this.rule(decodePacket(bytes), from.address, this.scheduler.now());
-    for (let copy = 0; copy < copies; copy++) {
-      this.scheduler.schedule(() => {
-        this.inboxes.get(to)?.next({ bytes, from, broadcast, at: this.scheduler.now() });
-      }, delay);
-    }
-  }
-}
-
 function station(
   scheduler: SchedulerLike,
-  wire: Wire,
+  net: MemoryNet,
   address: string,
   hostName: string,
   extensions?: DriverIo['extensions'],
+  settings: Partial<Config> = {},
 ): Driver {
-  // A driver with no interface stays off the network, so each station has one (the wire ignores it).
-  const iface: LanInterface = { name: 'eth0', address, netmask: '255.255.255.0', broadcast: '10.0.0.255' };
-  const net = wire.net(address);
-  return lanDriver(config, {
-    scheduler,
-    logger: silentLogger,
-    hostName,
-    interfaces: [iface],
-    net,
-    extensions,
-  });
+  return msinetDriver(
+    { ...config, ...settings },
+    {
+      scheduler,
+      logger: silentLogger,
+      hostName,
+      interfaces: [iface(address)],
+      net: net.host(address),
+      extensions,
+    },
+  );
 }
 
-/** Two stations on one wire. */
+/** Two stations on one in-memory network. */
 function twoStations(scheduler: TestScheduler, rule?: WireRule) {
-  const wire = new Wire(scheduler, rule);
+  const net = new MemoryNet(scheduler, rule);
   return {
-    wire,
-    a: station(scheduler, wire, '10.0.0.1', 'hostA'),
-    b: station(scheduler, wire, '10.0.0.2', 'hostB'),
+    net,
+    a: station(scheduler, net, '10.0.0.1', 'hostA'),
+    b: station(scheduler, net, '10.0.0.2', 'hostB'),
   };
 }
 
@@ -187,10 +122,10 @@ describe('the LAN driver, two stations on an in-memory wire', () => {
     });
   });
 
-  test('port 255 to a peer that takes no TCP goes over UDP, in the ordinary stream and timing', () => {
+  test('port 255 between msinet stations rides TCP, and is delivered at the same date as its group', () => {
     const scheduler = new TestScheduler(assert.deepStrictEqual);
     scheduler.run(({ expectObservable }) => {
-      const { a, b } = twoStations(scheduler);
+      const { a, b, net } = twoStations(scheduler);
       const running = [a.run$.subscribe(), b.run$.subscribe()];
       const events$ = listen(b);
       const player = sender(a, 'hostB');
@@ -201,7 +136,14 @@ describe('the LAN driver, two stations on an in-memory wire', () => {
         player.send(keyOn(62));
       }, 503);
       scheduler.schedule(() => running.forEach((s) => s.unsubscribe()), 900);
-      // The port-255 event waited 3 ms for the TCP connection to be refused; it still joins the group.
+      // Both parts of the group are dated 513; the port-255 one connects (1 ms) and arrives at 515:
+      // 2 ms later than usual, well within maxLat, so it is due at 523 like the rest.
+      scheduler.schedule(() => {
+        const udp = net.datagrams.flatMap(({ packet }) =>
+          packet.ok && packet.value.kind === 'midi' ? [packet.value] : [],
+        );
+        assert.equal(udp.length, 1, 'one UDP Midi packet: the port-255 event went over TCP');
+      }, 899);
       expectObservable(events$, '^ 850ms !').toBe('523ms (xzy)', {
         x: delivered(523, keyOn(60)),
         y: delivered(523, keyOff(60, { port: 255 })),
@@ -259,9 +201,9 @@ describe('the LAN driver, two stations on an in-memory wire', () => {
   test("a user's operators run on both paths: A's outbound (channel 0 → 9), B's inbound (an octave up)", () => {
     const scheduler = new TestScheduler(assert.deepStrictEqual);
     scheduler.run(({ expectObservable }) => {
-      const wire = new Wire(scheduler);
-      const a = station(scheduler, wire, '10.0.0.1', 'hostA', { outbound: mapChannel({ 0: 9 }) });
-      const b = station(scheduler, wire, '10.0.0.2', 'hostB', { inbound: transpose(12) });
+      const net = new MemoryNet(scheduler);
+      const a = station(scheduler, net, '10.0.0.1', 'hostA', { outbound: mapChannel({ 0: 9 }) });
+      const b = station(scheduler, net, '10.0.0.2', 'hostB', { inbound: transpose(12) });
       const running = [a.run$.subscribe(), b.run$.subscribe()];
       const events$ = listen(b);
       const player = sender(a, 'hostB');
@@ -299,17 +241,17 @@ describe('the LAN driver, two stations on an in-memory wire', () => {
     arrivals.forEach((at, i) => assert.ok(Math.abs(at - [523.3, 526.7][i]!) <= 2 * HALF_STEP, `${at}`));
   });
 
-  test('to a version-1 station (a HostID with nothing after the name), Midi packets stay type 5', () => {
+  test('to a version-1 station (a HostID with nothing after the name), Midi packets stay type 5, port 255 in the one UDP stream', () => {
     const scheduler = new TestScheduler(assert.deepStrictEqual);
-    const received: number[] = [];
+    const received: Packet[] = [];
     scheduler.run(() => {
-      const wire = new Wire(scheduler);
-      const a = station(scheduler, wire, '10.0.0.1', 'hostA');
+      const net = new MemoryNet(scheduler);
+      const a = station(scheduler, net, '10.0.0.1', 'hostA');
       const running = [a.run$.subscribe()];
-      // The original's part: HostID every 50 ms, clock in whole ms, no capabilities.
-      wire
-        .net('10.0.0.3')
-        .openUdp?.({
+      // The original's part: HostID every 50 ms, clock in whole ms, no capabilities, no TCP.
+      net
+        .host('10.0.0.3')
+        .openUdp({
           port: PORT,
           interfaces: [],
           scheduler,
@@ -317,7 +259,10 @@ describe('the LAN driver, two stations on an in-memory wire', () => {
           problems: problemCounter(silentLogger, scheduler),
         })
         .subscribe((endpoint) => {
-          endpoint.datagrams$.subscribe(({ bytes }) => received.push(bytes[3] ?? -1));
+          endpoint.datagrams$.subscribe(({ bytes }) => {
+            const decoded = decodePacket(bytes);
+            if (decoded.ok && decoded.value.kind === 'midi') received.push(decoded.value);
+          });
           const hello = () =>
             endpoint.broadcast(
               encodePacket({ kind: 'hostId', clock: scheduler.now(), name: 'old', extra: new Uint8Array() }),
@@ -326,22 +271,32 @@ describe('the LAN driver, two stations on an in-memory wire', () => {
         });
       const player = sender(a, 'old');
       scheduler.schedule(() => player.connect(), 1400);
-      scheduler.schedule(() => player.send(keyOn(60)), 1503.3);
+      scheduler.schedule(() => {
+        player.send(keyOn(60));
+        player.send(keyOn(61, { port: 255 }));
+      }, 1503.3);
       scheduler.schedule(() => running.forEach((s) => s.unsubscribe()), 1900);
     });
-    const MIDI = 5;
+    assert.equal(received.length, 1, 'one Midi packet, both events in it');
+    const [packet] = received;
+    assert.ok(packet?.kind === 'midi');
+    assert.equal(packet.fine, undefined, 'type 5, not fine-dated');
+    assert.equal(packet.serial, 1);
     assert.deepEqual(
-      received.filter((type) => type === MIDI || type === 8),
-      [MIDI],
+      feedPacket(initialStreamParser(), packet, false).events.map((e) => [e.type, e.port]),
+      [
+        ['keyOn', 0],
+        ['keyOn', 255],
+      ],
     );
   });
 
   test('the network is subscribed only while a local client exists (sleeping)', () => {
     const scheduler = new TestScheduler(assert.deepStrictEqual);
-    let sessions: Wire['sessions'] = [];
+    let sessions: MemoryNet['udpSessions'] = [];
     scheduler.run(() => {
-      const wire = new Wire(scheduler);
-      const awakeA = station(scheduler, wire, '10.0.0.1', 'hostA');
+      const net = new MemoryNet(scheduler);
+      const awakeA = station(scheduler, net, '10.0.0.1', 'hostA');
       const running = awakeA.run$.subscribe();
       let client: ReturnType<typeof sender> | undefined;
       scheduler.schedule(() => (client = sender(awakeA, 'nobody')), 100);
@@ -349,7 +304,7 @@ describe('the LAN driver, two stations on an in-memory wire', () => {
       scheduler.schedule(() => (client = sender(awakeA, 'nobody')), 500);
       scheduler.schedule(() => client?.close(), 600);
       scheduler.schedule(() => running.unsubscribe(), 1000);
-      sessions = wire.sessions;
+      sessions = net.udpSessions;
     });
     assert.deepEqual(
       sessions.map(({ opened, closed }) => [opened, closed]),
@@ -358,5 +313,79 @@ describe('the LAN driver, two stations on an in-memory wire', () => {
         [500, 600],
       ],
     );
+  });
+
+  test('a lost packet releases the notes it would have ended, just before the next packet plays; a Bye releases the rest', () => {
+    const scheduler = new TestScheduler(assert.deepStrictEqual);
+    const deliveries: Array<[number, string, number, number]> = [];
+    // A's second Midi packet (the keyOff of 60) never arrives.
+    let midiPackets = 0;
+    const losesSecond: WireRule = (packet) => {
+      const isMidi = packet.ok && packet.value.kind === 'midi';
+      if (isMidi) midiPackets += 1;
+      return { delay: 0, copies: isMidi && midiPackets === 2 ? 0 : 1 };
+    };
+    scheduler.run(() => {
+      const { a, b } = twoStations(scheduler, losesSecond);
+      const running = [a.run$.subscribe(), b.run$.subscribe()];
+      listen(b).subscribe(({ time, event }) =>
+        deliveries.push([
+          time,
+          event.type,
+          'pitch' in event ? event.pitch : -1,
+          'vel' in event ? event.vel : -1,
+        ]),
+      );
+      const player = sender(a, 'hostB');
+      scheduler.schedule(() => player.connect(), 400);
+      scheduler.schedule(() => player.send(keyOn(60)), 503);
+      scheduler.schedule(() => player.send(keyOff(60)), 553); // lost
+      scheduler.schedule(() => player.send(keyOn(62)), 603);
+      scheduler.schedule(() => player.close(), 700); // A has no client left: it sleeps, and says Bye
+      scheduler.schedule(() => running.forEach((s) => s.unsubscribe()), 900);
+    });
+    assert.deepEqual(deliveries, [
+      [523, 'keyOn', 60, 100],
+      [622.5, 'keyOff', 60, 64], // the guard's, 0.5 ms before the packet after the gap plays
+      [623, 'keyOn', 62, 100],
+      [700, 'keyOff', 62, 64], // A left with 62 sounding
+    ]);
+  });
+
+  test('two remotes that leave at once do not hold each other: each client goes after its own last event', () => {
+    const scheduler = new TestScheduler(assert.deepStrictEqual);
+    const seen: Array<[number, string[]]> = [];
+    const delivered: number[] = [];
+    scheduler.run(() => {
+      const net = new MemoryNet(scheduler);
+      const a = station(scheduler, net, '10.0.0.1', 'hostA');
+      const c = station(scheduler, net, '10.0.0.3', 'hostC');
+      // B plays everything 200 ms after its date + G (a WAN-like latency).
+      const b = station(scheduler, net, '10.0.0.2', 'hostB', undefined, { maxLatency: 200 });
+      const running = [a, b, c].map((d) => d.run$.subscribe());
+      listen(b).subscribe(({ time }) => delivered.push(time));
+      const player = sender(a, 'hostB');
+      const idle = sender(c, 'nobody');
+      scheduler.schedule(() => player.connect(), 400);
+      scheduler.schedule(() => player.send(keyOn(60)), 503); // due at B at 513 + 200 = 713
+      scheduler.schedule(() => {
+        player.close();
+        idle.close();
+      }, 520);
+      for (const at of [519, 525, 712, 714]) {
+        scheduler.schedule(() => {
+          const remotes = b.hub.snapshot().clients.filter((client) => client.kind === 'remote');
+          seen.push([at, remotes.map((client) => client.name).sort()]);
+        }, at);
+      }
+      scheduler.schedule(() => running.forEach((s) => s.unsubscribe()), 900);
+    });
+    assert.deepEqual(seen, [
+      [519, ['hostA', 'hostC']],
+      [525, ['hostA']], // hostC went at once; hostA stays for its note on its way
+      [712, ['hostA']],
+      [714, []],
+    ]);
+    assert.deepEqual(delivered, [713, 713]); // the note, then its keyOff as hostA leaves
   });
 });

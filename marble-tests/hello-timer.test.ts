@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestScheduler } from 'rxjs/testing';
-import { helloTimer } from '../src/sources/hello-timer.js';
+import { helloTimer } from '../src/operators/hello-timer.js';
 
 describe('helloTimer', () => {
   test('a wake-up burst of 6, 50 ms apart, then every 100 ms', () => {

@@ -24,6 +24,7 @@ const inbound = (
   arrival,
   offset: 0,
   afterGap: false,
+  releasesNotes: false,
   events,
   ...extra,
 });
@@ -38,6 +39,7 @@ const plan = (
   transit,
   late: false,
   continuation: false,
+  releasesNotes: false,
   events,
   ...extra,
 });

@@ -1,5 +1,5 @@
 /**
- * remoteStats() in virtual time. The rule under test (SPEC §4.4): per remote,
+ * remoteStats(MAX_LAT) in virtual time. The rule under test (SPEC §4.4): per remote,
  * the offset, current and max transit deviation, late, missing and duplicate
  * counts, events and packets in and out.
  */
@@ -7,7 +7,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Subject, map, merge, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { initialRemoteStats, remoteStats } from '../src/operators/remote-stats.js';
+import { initialRemoteStats, remoteStats, statsStep } from '../src/operators/remote-stats.js';
 import type {
   ClockReference,
   DeliveryPlan,
@@ -39,9 +39,20 @@ const plan = (transit: number, events: number, late = false, continuation = fals
   transit,
   late,
   continuation,
+  releasesNotes: false,
   events: Array.from({ length: events }, (_, i) => keyOn(60 + i)),
 });
-const stats = (changes: Partial<RemoteStats>): RemoteStats => ({ ...initialRemoteStats, ...changes });
+const MAX_LAT = 10;
+const stats = (changes: Partial<RemoteStats>): RemoteStats => ({
+  ...initialRemoteStats(MAX_LAT),
+  ...changes,
+});
+/** The histogram after packets that came these many ms later than usual (buckets of 0.5 ms at -lat 10). */
+const deviation = (...transits: number[]) => {
+  const counts = new Array<number>(40).fill(0);
+  for (const t of transits) counts[Math.min(39, Math.max(0, Math.floor(t / 0.5)))]! += 1;
+  return { bucketMs: 0.5, counts };
+};
 
 describe('remoteStats', () => {
   test('folds clock, serial, plan and sent reports into the statistics of SPEC §4.4', () => {
@@ -60,14 +71,14 @@ describe('remoteStats', () => {
       const base = { offset: 500 };
       const afterSerials = { ...base, packetsIn: 3, duplicates: 1, missing: 2 };
       const afterPlans = { ...afterSerials, transit: 15, maxTransit: 15, late: 1, eventsIn: 3 };
-      expectObservable(source.pipe(remoteStats())).toBe(expected, {
+      expectObservable(source.pipe(remoteStats(MAX_LAT))).toBe(expected, {
         1: stats(base),
         2: stats({ ...base, packetsIn: 1 }),
         3: stats({ ...base, packetsIn: 2, duplicates: 1 }),
         4: stats(afterSerials),
-        5: stats({ ...afterSerials, transit: 3, maxTransit: 3, eventsIn: 2 }),
-        6: stats(afterPlans),
-        7: stats({ ...afterPlans, packetsOut: 1, eventsOut: 4 }),
+        5: stats({ ...afterSerials, transit: 3, maxTransit: 3, eventsIn: 2, deviation: deviation(3) }),
+        6: stats({ ...afterPlans, deviation: deviation(3, 15) }),
+        7: stats({ ...afterPlans, deviation: deviation(3, 15), packetsOut: 1, eventsOut: 4 }),
       });
       expectSubscriptions(source.subscriptions).toBe('^----------------------!');
     });
@@ -79,48 +90,58 @@ describe('remoteStats', () => {
         p: plan(12, 1, true),
         c: plan(0, 3, true, true),
         s: serial('stale'),
-        r: serial('keep', 0, true),
+        r: { kind: 'restart' } as const,
       };
-      expectObservable(hot('-p-c-s-r-|', reports).pipe(remoteStats())).toBe('-1-2-3-4-|', {
-        1: stats({ transit: 12, maxTransit: 12, late: 1, eventsIn: 1 }),
-        2: stats({ transit: 12, maxTransit: 12, late: 1, eventsIn: 4 }),
-        3: stats({ transit: 12, maxTransit: 12, late: 1, eventsIn: 4, packetsIn: 1, duplicates: 1 }),
-        4: stats({
-          transit: 12,
-          maxTransit: 12,
-          late: 1,
-          eventsIn: 4,
-          packetsIn: 2,
-          duplicates: 1,
-          restarts: 1,
-        }),
+      const late = { transit: 12, maxTransit: 12, late: 1, deviation: deviation(12) };
+      expectObservable(hot('-p-c-s-r-|', reports).pipe(remoteStats(MAX_LAT))).toBe('-1-2-3-4-|', {
+        1: stats({ ...late, eventsIn: 1 }),
+        2: stats({ ...late, eventsIn: 4 }),
+        3: stats({ ...late, eventsIn: 4, packetsIn: 1, duplicates: 1 }),
+        4: stats({ ...late, eventsIn: 4, packetsIn: 1, duplicates: 1, restarts: 1 }),
       });
     });
   });
 
+  test('the deviation histogram: buckets of maxLat / 20; early packets in the first, very late ones in the last', () => {
+    const wan = [50, 1600, -3, 99_999].reduce(
+      (acc, transit) => statsStep(acc, plan(transit, 1)),
+      initialRemoteStats(1500),
+    );
+    assert.equal(wan.deviation.bucketMs, 75);
+    assert.equal(wan.deviation.counts.length, 40);
+    assert.deepEqual(
+      wan.deviation.counts.flatMap((n, bucket) => (n > 0 ? [[bucket, n]] : [])),
+      [
+        [0, 2], // 50 and −3
+        [21, 1], // 1600 / 75 = 21.3
+        [39, 1], // beyond 2 × maxLat
+      ],
+    );
+  });
+
   test('early packets (negative transit) show as the current transit but never raise the max', () => {
     new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable }) => {
-      expectObservable(hot('-p-', { p: plan(-2, 1) }).pipe(remoteStats())).toBe('-1-', {
-        1: stats({ transit: -2, maxTransit: 0, eventsIn: 1 }),
+      expectObservable(hot('-p-', { p: plan(-2, 1) }).pipe(remoteStats(MAX_LAT))).toBe('-1-', {
+        1: stats({ transit: -2, maxTransit: 0, eventsIn: 1, deviation: deviation(-2) }),
       });
     });
   });
 
   test('empty: completes', () => {
     new TestScheduler(assert.deepStrictEqual).run(({ cold, expectObservable }) => {
-      expectObservable(cold<StatsInput>('|').pipe(remoteStats())).toBe('|');
+      expectObservable(cold<StatsInput>('|').pipe(remoteStats(MAX_LAT))).toBe('|');
     });
   });
 
   test('never: emits nothing', () => {
     new TestScheduler(assert.deepStrictEqual).run(({ cold, expectObservable }) => {
-      expectObservable(cold<StatsInput>('-').pipe(remoteStats())).toBe('-');
+      expectObservable(cold<StatsInput>('-').pipe(remoteStats(MAX_LAT))).toBe('-');
     });
   });
 
   test('error: forwarded', () => {
     new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable }) => {
-      expectObservable(hot('-c-#', { c: clock(7) }).pipe(remoteStats())).toBe('-1-#', {
+      expectObservable(hot('-c-#', { c: clock(7) }).pipe(remoteStats(MAX_LAT))).toBe('-1-#', {
         1: stats({ offset: 7 }),
       });
     });
@@ -129,7 +150,7 @@ describe('remoteStats', () => {
   test('early unsubscribe: the source is released', () => {
     new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable, expectSubscriptions }) => {
       const source = hot('-c--c-|', { c: clock(7) });
-      expectObservable(source.pipe(remoteStats()), '^--!').toBe('-1-', { 1: stats({ offset: 7 }) });
+      expectObservable(source.pipe(remoteStats(MAX_LAT)), '^--!').toBe('-1-', { 1: stats({ offset: 7 }) });
       expectSubscriptions(source.subscriptions).toBe('^--!');
     });
   });
@@ -138,7 +159,7 @@ describe('remoteStats', () => {
     new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable }) => {
       const feedback = new Subject<StatsInput>();
       const result = merge(hot('-k-', { k: serial('keep') }), feedback).pipe(
-        remoteStats(),
+        remoteStats(MAX_LAT),
         tap((s) => {
           if (s.packetsIn === 1) feedback.next(serial('duplicate'));
         }),

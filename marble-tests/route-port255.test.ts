@@ -40,6 +40,26 @@ describe('routePort255', () => {
     assert.deepEqual([a, b, c, r].map(pathOf), ['realtime', 'realtime', 'realtime', 'reliable']);
   });
 
+  test('routePort255(false), a peer with no reliable path: every group stays whole on the realtime path', () => {
+    new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable, expectSubscriptions }) => {
+      const groups = { x: group(14, a, r, b), y: group(23, c), z: group(29, s) };
+      const source = hot('  ----x--------y-----z--|', groups);
+      const expected = '    ----X--------Y-----Z--|';
+      expectObservable(source.pipe(routePort255(false))).toBe(expected, {
+        X: routed('realtime', 14, a, r, b),
+        Y: routed('realtime', 23, c),
+        Z: routed('realtime', 29, s),
+      });
+      expectSubscriptions(source.subscriptions).toBe('^---------------------!');
+    });
+  });
+
+  test('routePort255(false): an empty group yields nothing, as with a reliable path', () => {
+    new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable }) => {
+      expectObservable(hot('--x--|', { x: group(5) }).pipe(routePort255(false))).toBe('-----|');
+    });
+  });
+
   test('an empty group yields nothing', () => {
     new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable }) => {
       expectObservable(hot('--x--|', { x: group(5) }).pipe(routePort255())).toBe('-----|');

@@ -8,14 +8,16 @@ import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { EMPTY, ignoreElements, merge, tap, type Observable, type Subscription } from 'rxjs';
 import { type Config, VERSION } from './model/config.js';
-import { lanDriver } from './driver.js';
+import { msinetDriver } from './driver.js';
 import { loadOperators } from './sources/operator-modules.js';
 import { EndpointInUseError, serveLocalEndpoint } from './sources/local-endpoint.js';
 import { defaultSocketPath } from './sources/socket-path.js';
 import { createDriverLogger } from './sinks/logger.js';
 import { problemCounter } from './sinks/rate-limited-log.js';
 import { PortInUseError } from './sources/bind-error.js';
-import { readInterfaces } from './sources/interfaces.js';
+import { readBindAddress, readInterfaces } from './sources/interfaces.js';
+import { randomStationId } from './sources/station-id.js';
+import { ok } from './model/result.js';
 import { preciseScheduler } from './sources/precise-scheduler.js';
 import { HttpEndpointError, newToken, serveHttp } from './sources/http-endpoint.js';
 import type { SessionOptions } from './sources/endpoint-session.js';
@@ -33,8 +35,8 @@ export async function runDriver(config: Config): Promise<number> {
   });
   logger.info(`MidiShare Internet driver (msinet ${VERSION}, protocol v1) is running`);
   if (config.mode === 'wan') {
-    logger.error('WAN mode (-s) is not available in this version of msinet; run without -s for LAN mode');
-    return logger.close().then(() => 1);
+    logger.info(`TCP server mode on: ${config.maxClients} clients allowed`);
+    for (const host of config.hosts) logger.info(`dialling ${host.host}${host.port ? `:${host.port}` : ''}`);
   }
   logger.info(
     `UDP port: ${config.port} maximum latency allowed: ${config.maxLatency} grouping time: ${config.grouping}`,
@@ -45,12 +47,18 @@ export async function runDriver(config: Config): Promise<number> {
       'MIDI ports (--midi, --midi-in, --midi-out) are not available in this version; running on without them',
     );
   }
-  const interfaces = readInterfaces(config.interface);
-  if (!interfaces.ok && config.interface !== undefined) {
-    logger.error(interfaces.reason);
-    return logger.close().then(() => 1);
+  const interfaces = config.mode === 'lan' ? readInterfaces(config.interface) : ok([]);
+  const bind =
+    config.mode === 'wan' && config.interface !== undefined
+      ? readBindAddress(config.interface)
+      : ok(undefined);
+  for (const chosen of [interfaces, bind]) {
+    if (!chosen.ok && config.interface !== undefined) {
+      logger.error(chosen.reason);
+      return logger.close().then(() => 1);
+    }
   }
-  if (!interfaces.ok || interfaces.value.length === 0) {
+  if (config.mode === 'lan' && (!interfaces.ok || interfaces.value.length === 0)) {
     logger.warn('no IPv4 interface with a broadcast address: this station will see no other');
   }
   const inbound = await loadOperators(config.inbound);
@@ -64,11 +72,13 @@ export async function runDriver(config: Config): Promise<number> {
   const socketPath = config.socket ?? defaultSocketPath(config.port);
   // A misbehaving local client must not flood the log either (SPEC §10).
   const localProblems = problemCounter(logger, preciseScheduler);
-  const driver = lanDriver(config, {
+  const driver = msinetDriver(config, {
     scheduler: preciseScheduler,
     logger,
     hostName: hostname(),
     interfaces: interfaces.ok ? interfaces.value : [],
+    ...(bind.ok && bind.value !== undefined ? { bind: bind.value } : {}),
+    stationId: randomStationId(),
     extensions: {
       inbound: inbound.ok ? inbound.value : undefined,
       outbound: outbound.ok ? outbound.value : undefined,

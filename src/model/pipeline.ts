@@ -84,6 +84,8 @@ export interface InboundPacket {
   offset: number;
   /** As reported by serial tracking: packets were lost just before this one. */
   afterGap: boolean;
+  /** Packets were lost before it, or its sender restarted: notes begun before may never end. */
+  releasesNotes: boolean;
   /** Each `date` relative to P − G, as the stream parser returns them. */
   events: MidiEvent[];
 }
@@ -99,6 +101,8 @@ export interface DeliveryPlan {
   late: boolean;
   /** A continuation packet: timed like the packet that began its group. */
   continuation: boolean;
+  /** As in the `InboundPacket`: notes left hanging before it end just before its events play. */
+  releasesNotes: boolean;
   /** Relative dates, as in the `InboundPacket`. */
   events: MidiEvent[];
 }
@@ -110,8 +114,20 @@ export interface SentPackets {
   events: number;
 }
 
+/** The remote restarted (its clock went back): a new stream, and notes it began may never end. */
+export interface RestartReport {
+  kind: 'restart';
+}
+
 /** Everything the per-remote statistics fold counts. */
-export type StatsInput = ClockReference | SerialVerdict | DeliveryPlan | SentPackets;
+export type StatsInput = ClockReference | SerialVerdict | DeliveryPlan | SentPackets | RestartReport;
+
+/** Packets counted by how much later than usual they came (their `transit`), for a histogram. */
+export interface DeviationHistogram {
+  /** Width of a bucket, ms; bucket i holds transits in [i·bucketMs, (i+1)·bucketMs), the last everything above. */
+  bucketMs: number;
+  counts: number[];
+}
 
 /** Statistics per remote (SPEC §4.4). */
 export interface RemoteStats {
@@ -133,10 +149,6 @@ export interface RemoteStats {
   eventsIn: number;
   packetsOut: number;
   eventsOut: number;
-}
-
-/** An event delivered to local clients, with the remote it came from. */
-export interface RemoteEvent {
-  remote: string;
-  event: MidiEvent;
+  /** Packets that began a group, by transit (early ones in the first bucket). */
+  deviation: DeviationHistogram;
 }

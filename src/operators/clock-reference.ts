@@ -1,12 +1,12 @@
 /**
- * clockReference(params): (remote date P, local arrival R) samples of ONE
- * remote's HostID and Midi packets → the offset between its clock and ours
- * (SPEC §4 Latency, §6), after every sample.
+ * The clock reference of ONE remote (SPEC §4 Latency, §6): the step the remote
+ * table folds for every (remote date P, local arrival R) sample of its HostID
+ * and Midi packets, giving the offset between its clock and ours.
  *
  * ```
  * window 10, early lock after 6 samples agreeing within 2 ms
- * samples (R − P):  --a--b--c--d--e--f--g--...     a..f = 500, 501, 500, 502, 500, 501
- * output:           --x--x--x--x--x--L--L--...     x: not locked yet; L: locked at the 6th
+ * samples (R − P):  a  b  c  d  e  f  g …     a..f = 500, 501, 500, 502, 500, 501
+ * locked:           no no no no no yes yes    at the 6th sample
  * ```
  * The filter is the original's (SkewControler, FTMA.cpp): keep the last
  * `window` values of R − P, sort them, take the mean of the `retain` central
@@ -25,9 +25,8 @@
  * `jumpConfirm` of them in a row that agree with each other mean the remote's
  * clock jumped (it restarted): the filter starts over from them.
  *
- * Scheduler: none (a pure fold, `scan`).
+ * Scheduler: none (a pure step, folded by remoteTable).
  */
-import { map, scan, type OperatorFunction } from 'rxjs';
 import type { ClockReference, ClockSample } from '../model/pipeline.js';
 
 export interface ClockFilterParams {
@@ -154,14 +153,4 @@ export function toClockReference(state: ClockState): ClockReference {
     spread: state.spread,
     restarts: state.restarts,
   };
-}
-
-export function clockReference(
-  params: ClockFilterParams = clockFilterFor(10),
-): OperatorFunction<ClockSample, ClockReference> {
-  return (source) =>
-    source.pipe(
-      scan((state: ClockState, sample: ClockSample) => clockStep(state, sample, params), initialClockState),
-      map(toClockReference),
-    );
 }

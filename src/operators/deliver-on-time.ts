@@ -4,10 +4,10 @@
  * Latency).
  *
  * ```
- * plans:   -------------x-----------y--|       x = { at: 23, events: [a rel 0, b rel 4] }
- *                                              y = { at: 25, late, events: [c rel 0] }
- * output:  -----------------------a-c-b|      a at 23, c at 25, b at 27, each dated so
- * with late = 'drop':  ------------a---b|      y is late: dropped
+ * plans:   -------------x-----------y--|     x = { at: 23, events: [a rel 0, b rel 4] }
+ *                                            y = { at: 25, late, events: [c rel 0] }
+ * output:  -----------------------a-c-b|     late = 'play': a at 23, c at 25, b at 27, each dated so
+ * output:  -----------------------a---b|     late = 'drop': y is late, dropped
  * ```
  * Events whose due time has passed leave at once, in their order. The output
  * completes when the plans have completed and every pending event has left;

@@ -3,9 +3,9 @@
  * (SPEC §4 Grouping). The caller groups by remote first (groupBy / mergeMap).
  *
  * ```
- * G = 10 ms                  periods: [3,13) [13,23) [23,33) empty: idle   [40,50)
- * source:  ---a---b-------c-------------------------d----|
- * output:  -------------x---------y-------------------------(z|)
+ * G = 10 ms                  periods: [3,13) [13,23) [23,33) empty: idle  [40,50), cut at 45
+ * source:  ---a---b-------c------------------------d----|
+ * output:  -------------x---------y---------------------(z|)
  *   x at 13 = { date: 13, events: [a rel 0, b rel 4] }     rel = date − (D − G)
  *   y at 23 = { date: 23, events: [c rel 2] }              (c came at 15; 15 − 13)
  *   nothing at 33: the period [23,33) was empty, so no timer runs until d

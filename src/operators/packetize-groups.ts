@@ -7,10 +7,13 @@
  *
  * ```
  * maxEventBytes = 480
- * groups:   ----g1----------g2-----|     g1: 3 events (27 bytes); g2: a 1,000-byte SysEx
- * output:   ----a-----------b------|     a = { packets: [serial 1], events: 3 }
- *                                        b = { packets: [serial 2 (date D), 3 (date 0, continuation), 4 (…)], events: 1 }
+ * groups:   ----x-----------y-----|     x: D 14, 3 keyOns (27 bytes)   y: D 30, a 1,000-byte SysEx (1,007 bytes)
+ * output:   ----a-----------b-----|     a = { packets: [serial 1 (date 14)], events: 3 }
+ *                                       b = { packets: [serial 2 (date 30), 3 and 4 (date 0: continuations,
+ *                                             offsets 480 and 47)], events: 1 }
  * ```
+ * A group with no events takes no serial and puts out nothing.
+ *
  * Scheduler: none (a fold over the serial counter).
  */
 import { filter, map, scan, type OperatorFunction } from 'rxjs';

@@ -30,7 +30,7 @@ export function planStep(
   packet: InboundPacket,
   maxLatMs: number,
 ): DeliveryPlan {
-  const { arrival, events } = packet;
+  const { arrival, events, releasesNotes } = packet;
   const [firstRel] = relRange(events);
   // Never before the previous packet's last event: a stream plays in the order it was sent,
   // even when a late packet plays at once or the clock offset moves by a fraction of a ms.
@@ -44,13 +44,14 @@ export function planStep(
       transit: 0,
       late: head?.late ?? false,
       continuation: true,
+      releasesNotes,
       events,
     };
   }
   const transit = arrival - packet.date - packet.offset;
   const late = transit > maxLatMs;
   const at = late ? arrival - firstRel : arrival + (maxLatMs - transit);
-  return { kind: 'plan', at: notBefore(at), transit, late, continuation: false, events };
+  return { kind: 'plan', at: notBefore(at), transit, late, continuation: false, releasesNotes, events };
 }
 
 /** The smallest and largest relative date of a packet's events ([0, 0] for none). */

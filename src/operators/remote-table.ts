@@ -1,68 +1,106 @@
 /**
- * remoteTable: the remote stations one driver knows, as a fold over what
- * arrives (SPEC §4, §6): HostID creates a remote and feeds its clock
- * reference; the remote opens once the reference is locked; Midi packets pass
- * serial tracking and the stream parser; Bye or 1 s without HostID removes it.
+ * remoteTable(params): what arrives from the station → the lives of its remote
+ * stations (SPEC §4, §6, §7), as a fold: a HostID makes a remote and feeds its
+ * clock reference; the remote opens once the reference locks; a Bye, a link
+ * going down or silence closes it.
  *
  * ```
  * tick every 100 ms:  t---t---t---t---t---t---t---t---t---t---t---t---t
  * from hostA:         h-h-h-h-h-h--m-h---h---h                  (silence)
- * effects:                       o m                                   c
- *   o: open hostA (clock locked after the wake-up burst)
- *   m: packet with its events, timed by the clock reference
+ * effects:            k k k k k (ok)m k   k   k                        c
+ *   k: observed, its clock reference after each HostID (for its statistics)
+ *   o: open hostA (the clock locked after the wake-up burst)
+ *   m: a Midi packet of hostA's, with the clock offset at its arrival
  *   c: close hostA, 1 s after its last HostID ('timeout'); a Bye closes at once
  * ```
- * Each remote keeps one stream per path: `udp` (its unicast Midi packets),
- * `broadcast` (an original station's port-255 stream, sent to the broadcast
- * address with serials of its own), `tcp` (port 255 over TCP), so that one
- * stream's serials never disturb another's loss accounting.
+ * Midi that comes before the clock locks waits (at most 64 packets) and
+ * follows the `open`. On a WAN (`completionTimeoutMs` > 0) a remote exists only
+ * over a link: `linkUp` makes it, HostIDs from no link are rejected, `linkDown`
+ * closes it, and one not open `completionTimeoutMs` after its link came up, or
+ * silent for `timeoutMs`, is dropped with an `unlink` for the station. A HostID whose clock went back by over a second means
+ * the remote restarted: it is `observed` as a restart (its notes may hang),
+ * and its clock reference starts over. Serials, streams and delivery are the
+ * remote's receive path's business (receivePath), not the table's.
  *
- * Scheduler: none; a pure fold. Time comes in with the inputs (`at`).
+ * Scheduler: none; a pure fold. Time comes in with the inputs (`at`): the
+ * station stamps arrivals, and `tableTicks(scheduler)` brings the ticks.
  */
-import { mergeMap, scan, type OperatorFunction } from 'rxjs';
-import type { DeliveryPlan, InboundPacket, RemoteStats, SentPackets } from '../model/pipeline.js';
-import type { HostIdPacket, MidiPacket, Packet } from '../wire/packet.js';
-import { decodeCapabilities } from '../wire/capabilities.js';
-import { feedPacket, initialStreamParser, type StreamParserState } from '../wire/stream-parser.js';
 import {
+  interval,
+  map,
+  mergeMap,
+  scan,
+  type Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+} from 'rxjs';
+import type { ClockReference, RestartReport, SerialStamped } from '../model/pipeline.js';
+import {
+  peerKey,
+  type CloseReason,
+  type LinkChange,
+  type PeerAddress,
+  type StationLimits,
+  type StreamName,
+} from '../model/station.js';
+import { decodeCapabilities } from '../wire/capabilities.js';
+import type { HostIdPacket, MidiPacket } from '../wire/packet.js';
+import type { Arrival } from '../wire/station.js';
+import {
+  clockFilterFor,
   clockStep,
   initialClockState,
   toClockReference,
   type ClockFilterParams,
   type ClockState,
 } from './clock-reference.js';
-import { initialRemoteStats, statsStep } from './remote-stats.js';
-import { serialStep, type SerialState } from './track-serials.js';
 
-export type StreamName = 'udp' | 'broadcast' | 'tcp';
-
-export interface PeerAddress {
-  address: string;
-  port: number;
+export interface Tick {
+  readonly kind: 'tick';
+  readonly at: number;
 }
 
-export type TableInput =
-  | { kind: 'packet'; from: PeerAddress; stream: StreamName; at: number; packet: Packet }
-  | { kind: 'tick'; at: number }
-  /** What to count for a remote that the table does not see itself: plans made, packets sent. */
-  | { kind: 'count'; key: string; report: DeliveryPlan | SentPackets };
+export type TableInput = Arrival | LinkChange | Tick;
 
-export type CloseReason = 'bye' | 'timeout' | 'shutdown';
+/** The table's sense of time: a tick every 100 ms, for its timeouts (the 1 s of SPEC §6 within 10 %). */
+export function tableTicks(scheduler: SchedulerLike): Observable<Tick> {
+  return interval(TICK_MS, scheduler).pipe(map((): Tick => ({ kind: 'tick', at: scheduler.now() })));
+}
+
+const TICK_MS = 100;
+
+/** What the remote's sessions need to know of it when it opens. */
+export interface RemotePeer {
+  readonly key: string;
+  readonly name: string;
+  readonly from: PeerAddress;
+  /** It reads fine-dated Midi packets (an msinet station, SPEC §11). */
+  readonly fineDates: boolean;
+  /** It takes port-255 events on a reliable path (TCP); a version-1 LAN station does not. */
+  readonly reliable: boolean;
+}
+
+/** A Midi packet of an open remote, for its receive path; `serial` and `date` are the packet's, for serial tracking. */
+export interface RemotePacket extends SerialStamped {
+  readonly kind: 'packet';
+  readonly key: string;
+  readonly stream: StreamName;
+  /** R: local arrival time. */
+  readonly at: number;
+  /** The remote's clock offset (local − remote) when it arrived. */
+  readonly offset: number;
+  readonly packet: MidiPacket;
+}
 
 export type TableEffect =
-  | { kind: 'open'; key: string; name: string; from: PeerAddress }
-  | { kind: 'close'; key: string; name: string; reason: CloseReason }
-  /** `releasesNotes`: packets were lost before this one, or the sender restarted: notes it began may never end. */
-  | { kind: 'packet'; key: string; stream: StreamName; packet: InboundPacket; releasesNotes: boolean }
-  /** The remote restarted (its HostID clock went back): notes it started may never end. */
-  | { kind: 'gap'; key: string; stream: StreamName }
-  | { kind: 'echo'; to: PeerAddress; payload: Uint8Array }
-  | { kind: 'rejected'; reason: string; from: PeerAddress };
-
-interface Stream {
-  serials: SerialState | undefined;
-  parser: StreamParserState;
-}
+  | ({ readonly kind: 'open' } & RemotePeer)
+  | { readonly kind: 'close'; readonly key: string; readonly name: string; readonly reason: CloseReason }
+  | RemotePacket
+  | { readonly kind: 'observed'; readonly key: string; readonly report: ClockReference | RestartReport }
+  | { readonly kind: 'echo'; readonly to: PeerAddress; readonly payload: Uint8Array }
+  | { readonly kind: 'rejected'; readonly reason: string; readonly from: PeerAddress }
+  /** WAN: the station should end the peer's link. */
+  | { readonly kind: 'unlink'; readonly peer: PeerAddress; readonly reason: CloseReason };
 
 export interface RemoteEntry {
   readonly key: string;
@@ -71,22 +109,16 @@ export interface RemoteEntry {
   readonly clock: ClockState;
   /** Its client exists (the clock reference locked). */
   readonly open: boolean;
-  /** Local time of its last HostID. */
-  readonly lastHello: number;
+  /** Local time of the last HostID or Midi packet from it. */
+  readonly lastHeard: number;
+  /** WAN: when its link came up (undefined on a LAN). */
+  readonly linkedAt: number | undefined;
   /** Its last HostID clock, to see it restart. */
   readonly lastClock: number;
-  /** Its last HostID announced fine dates (an msinet peer): its Midi packets may carry them. */
   readonly fineDates: boolean;
-  readonly streams: Readonly<Partial<Record<StreamName, Stream>>>;
-  readonly stats: RemoteStats;
+  readonly reliable: boolean;
   /** Midi packets that came before the clock reference locked, played once it does. */
-  readonly early: readonly EarlyPacket[];
-}
-
-interface EarlyPacket {
-  stream: StreamName;
-  at: number;
-  packet: MidiPacket;
+  readonly early: readonly RemotePacket[];
 }
 
 /**
@@ -96,18 +128,37 @@ interface EarlyPacket {
  */
 const MAX_EARLY_PACKETS = 64;
 
+/** SPEC §1: a remote client's name has at most 31 characters. */
+const REMOTE_NAME_MAX = 31;
+
+/** A HostID clock this far behind the previous one means the station restarted. */
+const RESTART_JUMP_MS = 1000;
+
 export interface TableState {
   readonly remotes: ReadonlyMap<string, RemoteEntry>;
 }
 
 export interface TableParams {
   clock: ClockFilterParams;
-  /** A remote without HostID for this long is gone (SPEC §6: 1 s). */
+  /** A remote without HostID for this long is gone (LAN: 1 s, SPEC §6). */
   timeoutMs: number;
   /** At most this many remotes; HostIDs from more are rejected (bounded memory). */
   maxRemotes: number;
   /** Host names are cut to this many characters (SPEC §1: 31). */
   maxNameLength: number;
+  /** WAN: remotes exist over links only; one not open this long after its link came is dropped. 0: LAN. */
+  completionTimeoutMs: number;
+}
+
+/** The table of a station kind at a latency: the original's clock filter for it, the station's limits. */
+export function tableParamsFor(maxLatMs: number, limits: StationLimits): TableParams {
+  return {
+    clock: clockFilterFor(maxLatMs),
+    timeoutMs: limits.remoteTimeoutMs,
+    maxRemotes: limits.maxRemotes,
+    maxNameLength: REMOTE_NAME_MAX,
+    completionTimeoutMs: limits.completionTimeoutMs,
+  };
 }
 
 export interface TableStep {
@@ -117,10 +168,7 @@ export interface TableStep {
 
 export const emptyTable: TableState = { remotes: new Map() };
 
-export const peerKey = (from: PeerAddress) => `${from.address}:${from.port}`;
-
-/** A HostID clock this far behind the previous one means the station restarted. */
-const RESTART_JUMP_MS = 1000;
+const RESTART: RestartReport = { kind: 'restart' };
 
 function withRemote(state: TableState, entry: RemoteEntry): TableState {
   const remotes = new Map(state.remotes);
@@ -143,45 +191,41 @@ function hello(
 ): TableStep {
   const key = peerKey(from);
   const known = state.remotes.get(key);
+  if (known === undefined && params.completionTimeoutMs > 0) {
+    return { state, effects: [{ kind: 'rejected', reason: 'HostID over no link', from }] };
+  }
   if (known === undefined && state.remotes.size >= params.maxRemotes) {
     return { state, effects: [{ kind: 'rejected', reason: 'too many remotes', from }] };
   }
-  const name = packet.name.slice(0, params.maxNameLength) || from.address;
-  const restarted = known !== undefined && packet.clock + RESTART_JUMP_MS < known.lastClock;
-  const { fineDates } = decodeCapabilities(packet.extra);
+  const restarted =
+    known !== undefined && known.lastClock > 0 && packet.clock + RESTART_JUMP_MS < known.lastClock;
+  const capabilities = decodeCapabilities(packet.extra);
   const base: RemoteEntry =
     known === undefined || restarted
-      ? {
-          key,
-          from,
-          name: known?.name ?? name,
-          clock: initialClockState,
-          open: known?.open ?? false,
-          lastHello: at,
-          lastClock: packet.clock,
-          fineDates: false,
-          streams: {},
-          stats: known ? { ...known.stats, restarts: known.stats.restarts + 1 } : initialRemoteStats,
-          early: [],
-        }
+      ? newEntry(key, from, at, known?.linkedAt, known?.open ?? false, known?.name)
       : known;
-  const remote = packet.clock + (fineDates?.clockFraction ?? 0);
-  const clock = clockStep(base.clock, { remote, local: at }, params.clock);
+  const clock = clockStep(
+    base.clock,
+    { remote: packet.clock + (capabilities.fineDates?.clockFraction ?? 0), local: at },
+    params.clock,
+  );
   const entry: RemoteEntry = {
     ...base,
+    name: base.name || packet.name.slice(0, params.maxNameLength) || from.address,
     clock,
     open: base.open || clock.locked,
-    lastHello: at,
+    lastHeard: at,
     lastClock: packet.clock,
-    fineDates: fineDates !== undefined,
-    stats: statsStep(base.stats, toClockReference(clock)),
+    fineDates: capabilities.fineDates !== undefined,
+    // Over a WAN link every peer takes port 255, on its TCP connection (the original too).
+    reliable: capabilities.reliable === true || base.linkedAt !== undefined,
   };
-  const effects: TableEffect[] = [];
-  if (restarted)
-    for (const stream of Object.keys(known.streams) as StreamName[])
-      effects.push({ kind: 'gap', key, stream });
-  if (!entry.open || base.open) return { state: withRemote(state, entry), effects };
-  effects.push({ kind: 'open', key, name: entry.name, from });
+  const opens = entry.open && !base.open;
+  const { name, fineDates, reliable } = entry;
+  const effects: TableEffect[] = opens ? [{ kind: 'open', key, name, from, fineDates, reliable }] : [];
+  if (restarted) effects.push({ kind: 'observed', key, report: RESTART });
+  effects.push({ kind: 'observed', key, report: toClockReference(clock) });
+  if (!opens) return { state: withRemote(state, entry), effects };
   let opened = withRemote(state, { ...entry, early: [] });
   for (const early of entry.early) {
     const step = midi(opened, from, early.stream, early.at, early.packet, params);
@@ -191,10 +235,20 @@ function hello(
   return { state: opened, effects };
 }
 
+function remotePacket(
+  key: string,
+  stream: StreamName,
+  at: number,
+  offset: number,
+  packet: MidiPacket,
+): RemotePacket {
+  return { kind: 'packet', key, stream, at, offset, packet, serial: packet.serial, date: packet.date };
+}
+
 function midi(
   state: TableState,
   from: PeerAddress,
-  streamName: StreamName,
+  stream: StreamName,
   at: number,
   packet: MidiPacket,
   params: TableParams,
@@ -205,36 +259,14 @@ function midi(
     return { state, effects: [{ kind: 'rejected', reason: 'Midi from an unknown station', from }] };
   if (!known.open) {
     if (known.early.length >= MAX_EARLY_PACKETS) return { state, effects: [] };
-    const early = [...known.early, { stream: streamName, at, packet }];
+    const early = [...known.early, remotePacket(key, stream, at, NaN, packet)];
     return { state: withRemote(state, { ...known, early }), effects: [] };
   }
-
-  const stream = known.streams[streamName] ?? { serials: undefined, parser: initialStreamParser() };
-  const { state: serials, verdict } = serialStep(stream.serials, packet);
-  const stats = statsStep(known.stats, verdict);
-  if (verdict.verdict !== 'keep') return { state: withRemote(state, { ...known, stats }), effects: [] };
-  const parsed = feedPacket(stream.parser, packet, verdict.afterGap);
-  // Midi packet dates feed the clock reference too (SPEC §4), continuations carry none.
+  // Midi packet dates feed the clock reference too (SPEC §4); continuations carry none.
   const date = packet.date === 0 ? 0 : packet.date + (packet.fine?.date ?? 0);
   const clock = date === 0 ? known.clock : clockStep(known.clock, { remote: date, local: at }, params.clock);
-  const entry: RemoteEntry = {
-    ...known,
-    clock,
-    streams: { ...known.streams, [streamName]: { serials, parser: parsed.state } },
-    stats: statsStep(stats, toClockReference(clock)),
-  };
-  const effects: TableEffect[] = [];
-  for (const reason of parsed.rejected) effects.push({ kind: 'rejected', reason, from });
-  const inbound: InboundPacket = {
-    date,
-    arrival: at,
-    offset: clock.offset,
-    afterGap: verdict.afterGap,
-    events: parsed.events,
-  };
-  const releasesNotes = verdict.missing > 0 || verdict.restarted;
-  effects.push({ kind: 'packet', key, stream: streamName, packet: inbound, releasesNotes });
-  return { state: withRemote(state, entry), effects };
+  const effect = remotePacket(key, stream, at, clock.offset, packet);
+  return { state: withRemote(state, { ...known, clock, lastHeard: at }), effects: [effect] };
 }
 
 function close(state: TableState, key: string, reason: CloseReason): TableStep {
@@ -248,12 +280,49 @@ function tick(state: TableState, at: number, params: TableParams): TableStep {
   let next = state;
   const effects: TableEffect[] = [];
   for (const entry of state.remotes.values()) {
-    if (at - entry.lastHello <= params.timeoutMs) continue;
-    const step = close(next, entry.key, 'timeout');
+    const incomplete =
+      entry.linkedAt !== undefined && !entry.open && at - entry.linkedAt > params.completionTimeoutMs;
+    const silent = at - entry.lastHeard > params.timeoutMs;
+    if (!incomplete && !silent) continue;
+    const reason = incomplete ? 'incomplete' : 'timeout';
+    const step = close(next, entry.key, reason);
     next = step.state;
     effects.push(...step.effects);
+    if (entry.linkedAt !== undefined) effects.push({ kind: 'unlink', peer: entry.from, reason });
   }
   return { state: next, effects };
+}
+
+function linkUp(state: TableState, peer: PeerAddress, at: number, params: TableParams): TableStep {
+  const key = peerKey(peer);
+  if (state.remotes.has(key)) return { state, effects: [] };
+  if (state.remotes.size >= params.maxRemotes) {
+    return { state, effects: [{ kind: 'unlink', peer, reason: 'shutdown' }] };
+  }
+  return { state: withRemote(state, newEntry(key, peer, at, at, false, undefined)), effects: [] };
+}
+
+function newEntry(
+  key: string,
+  from: PeerAddress,
+  at: number,
+  linkedAt: number | undefined,
+  open: boolean,
+  name: string | undefined,
+): RemoteEntry {
+  return {
+    key,
+    from,
+    name: name ?? '',
+    clock: initialClockState,
+    open,
+    lastHeard: at,
+    linkedAt,
+    lastClock: 0,
+    fineDates: false,
+    reliable: false,
+    early: [],
+  };
 }
 
 /** One input through the table: the pure step behind `remoteTable`. */
@@ -261,8 +330,10 @@ export function tableStep(state: TableState, input: TableInput, params: TablePar
   switch (input.kind) {
     case 'tick':
       return tick(state, input.at, params);
-    case 'count':
-      return account(state, input.key, (stats) => statsStep(stats, input.report));
+    case 'linkUp':
+      return linkUp(state, input.peer, input.at, params);
+    case 'linkDown':
+      return close(state, peerKey(input.peer), 'link down');
   }
   const { from, packet, at } = input;
   switch (packet.kind) {
@@ -270,43 +341,28 @@ export function tableStep(state: TableState, input: TableInput, params: TablePar
       return hello(state, from, at, packet, params);
     case 'bye':
       return close(state, peerKey(from), 'bye');
+    case 'tcpBye':
+      // Only a TCP link carries a TCPBye (WAN); one in a datagram lies.
+      if (input.stream === 'tcp') return close(state, peerKey(from), 'bye');
+      break;
     case 'midi':
       return midi(state, from, input.stream, at, packet, params);
     case 'echo':
       return { state, effects: [{ kind: 'echo', to: from, payload: packet.payload }] };
-    default:
-      return { state, effects: [{ kind: 'rejected', reason: `unexpected ${packet.kind} on the LAN`, from }] };
   }
+  return {
+    state,
+    effects: [{ kind: 'rejected', reason: `unexpected ${packet.kind} on ${input.stream}`, from }],
+  };
 }
 
-/** Every remote open now closes: the driver goes to sleep or quits. */
-export function closeAll(state: TableState, reason: CloseReason): TableStep {
-  const effects: TableEffect[] = [];
-  for (const entry of state.remotes.values()) {
-    if (entry.open) effects.push({ kind: 'close', key: entry.key, name: entry.name, reason });
-  }
-  return { state: emptyTable, effects };
-}
-
-function account(state: TableState, key: string, change: (stats: RemoteStats) => RemoteStats): TableStep {
-  const known = state.remotes.get(key);
-  if (known === undefined) return { state, effects: [] };
-  return { state: withRemote(state, { ...known, stats: change(known.stats) }), effects: [] };
-}
-
-export function remoteTable(
-  params: TableParams,
-  onState: (state: TableState) => void = () => undefined,
-): OperatorFunction<TableInput, TableEffect> {
+export function remoteTable(params: TableParams): OperatorFunction<TableInput, TableEffect> {
   return (source) =>
     source.pipe(
       scan<TableInput, TableStep, TableStep>((step, input) => tableStep(step.state, input, params), {
         state: emptyTable,
         effects: [],
       }),
-      mergeMap((step) => {
-        onState(step.state);
-        return step.effects;
-      }),
+      mergeMap((step) => step.effects),
     );
 }

@@ -1,8 +1,10 @@
 /**
- * routePort255(): event groups → the same groups split by path (SPEC §6, §7):
- * events on port 255 take the reliable path (TCP), the others the realtime
- * path (UDP). Both parts keep the group's date D, as the original stamps its
- * main and its port-255 stream from one collection.
+ * routePort255(reliable): event groups → the same groups split by path (SPEC
+ * §6, §7): events on port 255 take the reliable path (TCP), the others the
+ * realtime path (UDP). Both parts keep the group's date D, as the original
+ * stamps its main and its port-255 stream from one collection. To a peer with
+ * no reliable path (`reliable` false: a version-1 LAN station, which takes no
+ * TCP) every event stays realtime, in its one UDP stream, which it plays.
  *
  * ```
  * source:  ----x--------y-----z--|     x = { D 14, [a p0, r p255, b p1] }, y = { D 23, [c p0] }
@@ -22,7 +24,9 @@ import type { EventGroup, EventPath, RoutedGroup } from '../model/pipeline.js';
 export const pathOf = (event: MidiEvent): EventPath =>
   event.port === RELIABLE_PORT ? 'reliable' : 'realtime';
 
-export function routePort255(): OperatorFunction<EventGroup, RoutedGroup> {
+export function routePort255(reliable = true): OperatorFunction<EventGroup, RoutedGroup> {
+  if (!reliable)
+    return mergeMap((group) => (group.events.length > 0 ? [{ ...group, path: 'realtime' as const }] : []));
   return mergeMap((group) =>
     (['realtime', 'reliable'] as const)
       .map((path): RoutedGroup => ({

@@ -1,24 +1,22 @@
 /**
  * The hub: the client registry (model/registry.ts) folded with `scan`, plus
- * the routing of events between clients at their dates. The driver (and the
- * local endpoint) use it; it owns no socket and reads time only from the
- * injected scheduler.
+ * the routing of events between clients at their dates. It is where the
+ * driver's pipeline ends and where local clients' events begin: a sink for
+ * what remotes deliver, a source of what local clients send to them. It owns
+ * no socket and reads time only from the injected scheduler.
  *
- *   local send ──▶ hold until event.date (scheduler) ──▶ route by connection ─┬─▶ local events$
- *                                                                              └─▶ outbound$ (to remotes)
- *   deliver(remote, e) (already timed by the driver) ──▶ route by connection ──┘
+ *   local send ──▶ hold until event.date (scheduler) ──▶ route by connection ─┬─▶ local clients' events$
+ *                                                                              └─▶ a remote client's outbound$
+ *   remote client deliver(e) (already timed by the driver) ──▶ route ──────────┘
  *
  * Routing reads the connections at the moment an event is dispatched, as
  * MidiShare does: connecting after a dated send still catches the event.
  */
 import {
   BehaviorSubject,
-  concat,
   defer,
   distinctUntilChanged,
   filter,
-  from,
-  ignoreElements,
   map,
   mergeMap,
   observeOn,
@@ -34,7 +32,6 @@ import {
   finalize,
   asyncScheduler,
   type Observable,
-  type ObservableInput,
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
@@ -52,6 +49,7 @@ import {
   type RegistryState,
   type Step,
 } from '../model/registry.js';
+import type { RemoteStats } from '../model/pipeline.js';
 import { fail, ok, type Result } from '../model/result.js';
 
 /** An event as a local client receives it: `time` on the driver's clock (ms), `from` the sender's name. */
@@ -62,13 +60,28 @@ export interface Delivery {
 }
 
 /**
- * An event a client sent to a remote station's client, at its date. `event.date`
- * is that moment, or absent for an event sent for now: the receiver of
- * `outbound$` takes it in the same call and dates it with `scheduler.now()`.
+ * A remote station's client as its session in the driver holds it, from the
+ * remote's open to its close: events for the station come out of `outbound$`,
+ * what the station sends goes in through `deliver`.
  */
-export interface Outbound {
-  readonly remote: number;
-  readonly event: MidiEvent;
+export interface RemoteClient {
+  readonly ref: number;
+  /** Its name among the clients (a station's host name, made unique). */
+  readonly name: string;
+  /**
+   * Hot: the events local clients send to the station, each at its date. `event.date`
+   * is that moment, or absent for an event sent for now: the subscriber takes it in
+   * the same call and dates it with `scheduler.now()`. Completes when it closes.
+   */
+  readonly outbound$: Observable<MidiEvent>;
+  /** An event from the station, already timed by the driver: to every client connected from it, now. */
+  deliver(event: MidiEvent): void;
+  /** Whether events taken from `outbound$` are still on their way out (local clients' `drained` waits). */
+  busy(busy: boolean): void;
+  /** The station's latest statistics (SPEC §4.4), for queries. */
+  stats(stats: RemoteStats): void;
+  /** Removes the client; its connections are remembered by name no longer. Idempotent. */
+  close(): void;
 }
 
 export interface LocalClient {
@@ -82,7 +95,7 @@ export interface LocalClient {
   send(event: MidiEvent): Result<void>;
   /** What the client receives; completes when it closes. Hot: subscribe before events arrive. */
   readonly events$: Observable<Delivery>;
-  /** Emits once, then completes, when everything sent so far has left the host (held events, then the driver's hook). */
+  /** Emits once, then completes, when everything sent so far has left the host (held events, then remotes' send paths). */
   drained(): Observable<void>;
   /** Closes the client: its connections are dropped, its held events are dropped. Idempotent. */
   close(): void;
@@ -98,12 +111,6 @@ export interface HubOptions {
   driverName: string;
   /** Time for dates and delays; default asyncScheduler. */
   scheduler?: SchedulerLike;
-  /**
-   * Tells when everything handed to `outbound$` so far for these remotes has
-   * left the host (grouping buffers flushed, sockets written): emits or
-   * completes then. Default: at once.
-   */
-  drained?: (remotes: readonly number[]) => ObservableInput<unknown>;
   /** Bound on future-dated events one client may hold (SPEC §10). Default 65,536. */
   maxHeldPerClient?: number;
 }
@@ -115,22 +122,23 @@ export interface Hub {
   readonly clients$: Observable<readonly Client[]>;
   /** Local clients open now, then after each change: the driver sleeps at 0 (SPEC §6). */
   readonly localCount$: Observable<number>;
-  /** Events sent to remote clients, at their dates. Hot: subscribe before opening clients. */
-  readonly outbound$: Observable<Outbound>;
   /** The registry as it is now (for queries). */
   snapshot(): RegistryState;
   /** How long local clients have been open without a break, in ms: the driver has been awake that long (0 asleep). */
   awakeMs(): number;
   openLocal(name: string, options?: OpenOptions): Result<LocalClient>;
-  /** Adds a remote station's client; answers it (its name is made unique among stations). */
+  /** Opens a remote station's client for the driver's session of that station (its name is made unique). */
+  openRemote(name: string, address: string, key?: string): Result<RemoteClient>;
+  /** Adds a remote station's client with no session behind it (tests, tools); answers it. */
   addRemote(name: string, address?: string): Result<Client>;
   removeRemote(ref: number): Result<void>;
+  /** A remote client's latest statistics, if its session reported any. */
+  statsOf(ref: number): RemoteStats | undefined;
+  /** The same, by the key its session opened it with (the station's `address:port`). */
+  statsOfPeer(key: string): RemoteStats | undefined;
   connect(src: ClientId, dst: ClientId): Result<void>;
   disconnect(src: ClientId, dst: ClientId): Result<void>;
-  /**
-   * An event from a remote, already timed by the driver: to every client
-   * connected from that remote, now (dated now).
-   */
+  /** An event from a remote, already timed: to every client connected from that remote, now (dated now). */
   deliver(fromRemote: number, event: MidiEvent): void;
   /** Closes every local client and completes the streams. */
   dispose(): void;
@@ -154,6 +162,13 @@ interface Session {
   readonly sentTo: Set<number>;
 }
 
+/** What the hub keeps per remote client its driver session opened. */
+interface RemoteSession {
+  readonly key: string | undefined;
+  readonly outbound: Subject<MidiEvent>;
+  stats: RemoteStats | undefined;
+}
+
 /** Where events from one client go: worked out once per registry state, since routing is per event. */
 interface Routes {
   readonly senderName: string;
@@ -169,13 +184,14 @@ const SENT: Result<void> = ok(undefined);
 export function createHub(options: HubOptions): Hub {
   const scheduler = options.scheduler ?? asyncScheduler;
   const maxHeld = options.maxHeldPerClient ?? DEFAULT_MAX_HELD;
-  const drainedHook = options.drained ?? (() => of(undefined));
 
   const requests = new Subject<Request>();
   const sent = new Subject<Sent>();
-  const outbound = new Subject<Outbound>();
   const heldChanged = new Subject<void>();
   const sessions = new Map<number, Session>();
+  const remotes = new Map<number, RemoteSession>();
+  /** Remotes whose send path holds events not yet on the wire. */
+  const busyRemotes = new Set<number>();
   const initial = initialRegistry(options.driverName);
   const state = new BehaviorSubject<RegistryState>(initial);
   // The fold's latest state, read synchronously by routing and queries.
@@ -269,7 +285,7 @@ export function createHub(options: HubOptions): Hub {
       const sentTo = sessions.get(src)?.sentTo;
       for (const dst of routes.remotes) {
         sentTo?.add(dst);
-        outbound.next({ remote: dst, event: outgoing });
+        remotes.get(dst)?.outbound.next(outgoing);
       }
     }
   }
@@ -306,18 +322,48 @@ export function createHub(options: HubOptions): Hub {
       sent.next({ from: ref, event });
       return SENT;
     };
+    // Held events first, then every remote it sent to has nothing left on its way out.
     const drained = (): Observable<void> =>
       defer(() =>
         heldChanged.pipe(
           startWith(undefined),
-          filter(() => session.held <= 0),
+          filter(() => session.held <= 0 && ![...session.sentTo].some((dst) => busyRemotes.has(dst))),
           take(1),
-          mergeMap(() =>
-            concat(from(drainedHook([...session.sentTo])).pipe(take(1), ignoreElements()), of(undefined)),
-          ),
+          map(() => undefined),
         ),
       );
     return ok({ ref, name: client.name, send, events$: session.inbox.asObservable(), drained, close });
+  }
+
+  function openRemote(name: string, address: string, key?: string): Result<RemoteClient> {
+    const step = dispatch({ type: 'addRemote', name, address });
+    if (!step.ok) return step;
+    const ref = (step.value.client as Client).ref;
+    const remote: RemoteSession = { key, outbound: new Subject(), stats: undefined };
+    remotes.set(ref, remote);
+    const close = (): void => {
+      if (remotes.get(ref) !== remote) return;
+      remotes.delete(ref);
+      busy(ref, false);
+      dispatch({ type: 'removeRemote', ref });
+      remote.outbound.complete();
+    };
+    return ok({
+      ref,
+      name: (step.value.client as Client).name,
+      outbound$: remote.outbound.asObservable(),
+      deliver: (event) => route(ref, event, scheduler.now()),
+      busy: (isBusy) => busy(ref, isBusy),
+      stats: (stats) => (remote.stats = stats),
+      close,
+    });
+  }
+
+  function busy(ref: number, isBusy: boolean): void {
+    if (isBusy === busyRemotes.has(ref)) return;
+    if (isBusy) busyRemotes.add(ref);
+    else busyRemotes.delete(ref);
+    heldChanged.next();
   }
 
   function unit(outcome: Result<Step>): Result<void> {
@@ -331,10 +377,12 @@ export function createHub(options: HubOptions): Hub {
       distinctUntilChanged(),
     ),
     localCount$: state.pipe(map(localCount), distinctUntilChanged()),
-    outbound$: outbound.asObservable(),
     snapshot: () => current,
     awakeMs: () => (localCount(current) === 0 ? 0 : scheduler.now() - wokeAt),
     openLocal,
+    openRemote,
+    statsOf: (ref) => remotes.get(ref)?.stats,
+    statsOfPeer: (key) => [...remotes.values()].find((remote) => remote.key === key)?.stats,
     addRemote(name, address) {
       const step = dispatch({ type: 'addRemote', name, ...(address !== undefined ? { address } : {}) });
       return step.ok ? ok(step.value.client as Client) : step;
@@ -354,7 +402,8 @@ export function createHub(options: HubOptions): Hub {
       sessions.clear();
       for (const subscription of subscriptions) subscription.unsubscribe();
       requests.complete();
-      outbound.complete();
+      for (const remote of remotes.values()) remote.outbound.complete();
+      remotes.clear();
       heldChanged.complete();
       state.complete();
     },

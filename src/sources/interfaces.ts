@@ -107,3 +107,21 @@ export function readInterfaces(filter?: string): Result<LanInterface[]> {
 export function readLocalAddresses(): string[] {
   return localAddresses(networkInterfaces());
 }
+
+/**
+ * The address a WAN station binds for `--interface`/`--bind` (SPEC §11): the
+ * IPv4 address itself, or the first IPv4 address of the interface so named.
+ * Loopback counts: a WAN needs no broadcast.
+ */
+export function bindAddress(table: InterfaceTable, filter: string): Result<string> {
+  if (parseIPv4(filter) !== undefined) return ok(filter);
+  const info = (table[filter] ?? []).find(isIPv4);
+  if (info !== undefined) return ok(info.address);
+  const known = Object.keys(table).join(', ') || 'none';
+  return fail(`no IPv4 interface or address "${filter}" (interfaces: ${known})`);
+}
+
+/** `bindAddress` on this machine's interfaces as they are now. */
+export function readBindAddress(filter: string): Result<string> {
+  return bindAddress(networkInterfaces(), filter);
+}

@@ -3,8 +3,9 @@
  * same port number as UDP. Both ends are resources that follow their
  * subscription (DESIGN.md):
  * - `tcpListener` binds when subscribed and emits the listener once it
- *   listens; its `connections$` emits each accepted connection. Unsubscribing
- *   stops listening and closes every connection it accepted.
+ *   listens; its `connections$` emits each accepted connection, and a
+ *   connection that comes while nobody subscribes to it is closed at once.
+ *   Unsubscribing stops listening and closes every connection it accepted.
  * - `tcpConnect` connects when subscribed and emits once: `ok(connection)`, or
  *   `fail(reason)` when nothing takes TCP there (refused, unreachable, timed
  *   out), which the LAN driver turns into "port 255 over UDP, with a warning".
@@ -108,6 +109,8 @@ export interface TcpConnectOptions extends TcpOptions {
 
 export const DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 2000;
+/** Idle time before TCP keep-alive probes: well inside the shortest NAT idle timeouts for TCP. */
+const KEEP_ALIVE_MS = 30_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 export const DEFAULT_MAX_CONNECTIONS = 256;
 
@@ -158,6 +161,8 @@ function tcpConnection(socket: Socket, settings: Settings): TcpConnection {
   };
 
   socket.setNoDelay(true);
+  // A peer gone without a word (power cut, NAT state lost) shows up as a timed-out connection.
+  socket.setKeepAlive(true, KEEP_ALIVE_MS);
   socket.on('data', (chunk: Buffer) => {
     const fed = feedTcp(framer, chunk);
     framer = fed.state;
@@ -186,15 +191,16 @@ function tcpConnection(socket: Socket, settings: Settings): TcpConnection {
   const close = () => {
     if (closing || socket.destroyed) return;
     closing = true;
+    // A graceful close: FIN after what is queued, then read on (and drop) until the peer's FIN
+    // ends it, or the deadline does. Destroying with input unread would send a reset, which
+    // kills an original msInetDriver (it dies of SIGPIPE answering it with a TCPBye).
     const deadline = scheduler.schedule(
-      () => cut('close timed out with data unsent'),
+      () => cut('closed (the peer did not close its end)'),
       settings.closeTimeoutMs,
     );
     socket.once('close', () => deadline.unsubscribe());
-    socket.end(() => {
-      reason ??= 'closed';
-      socket.destroy();
-    });
+    reason ??= 'closed';
+    socket.end();
   };
 
   const send = (bytes: Uint8Array): boolean => {
@@ -240,6 +246,8 @@ export function tcpListener(options: TcpListenerOptions): Observable<TcpListener
     let closed = false;
 
     server.on('connection', (socket) => {
+      // Nobody takes connections now (the driver sleeps): they are not held open.
+      if (!connections.observed) return void socket.destroy();
       const connection = tcpConnection(socket, config);
       open.add(connection);
       connection.closed$.subscribe(() => open.delete(connection));

@@ -33,6 +33,8 @@ export const TCP_BYE_SIZE = COMMON_HEADER_SIZE + 12;
 export const ORIGINAL_TCP_BYE_SIZE = COMMON_HEADER_SIZE + 10;
 /** HostID: header, clock u32, then at least the NUL of an empty name. */
 const HOST_ID_MIN_SIZE = COMMON_HEADER_SIZE + 4 + 1;
+/** Common header and u8 length of the capabilities that follow. */
+const LINK_HELLO_MIN_SIZE = COMMON_HEADER_SIZE + 1;
 /** The count and offset fields are i16. */
 export const MAX_MIDI_COUNT = 0x7fff;
 
@@ -106,6 +108,13 @@ export function encodePacket(p: Packet): Buffer {
       bytes.writeUInt16BE(p.reason & 0xffff, 4);
       return bytes;
     }
+    case 'linkHello': {
+      if (p.capabilities.length > 255) throw new RangeError('link hello capabilities exceed 255 bytes');
+      const bytes = header(PACKET_TYPES.linkHello, LINK_HELLO_MIN_SIZE + p.capabilities.length);
+      bytes[COMMON_HEADER_SIZE] = p.capabilities.length;
+      bytes.set(p.capabilities, LINK_HELLO_MIN_SIZE);
+      return bytes;
+    }
   }
 }
 
@@ -163,6 +172,11 @@ export function decodePacket(bytes: Uint8Array): Result<Packet> {
     case PACKET_TYPES.tcpCnxRefused:
       if (bytes.length !== TCP_CNX_REFUSED_SIZE) return fail('bad length for tcpCnxRefused');
       return ok({ kind: 'tcpCnxRefused', reason: view.getInt16(4) });
+    case PACKET_TYPES.linkHello:
+      if (bytes.length < LINK_HELLO_MIN_SIZE || bytes.length !== LINK_HELLO_MIN_SIZE + view.getUint8(4)) {
+        return fail('bad length for linkHello');
+      }
+      return ok({ kind: 'linkHello', capabilities: copy(bytes, LINK_HELLO_MIN_SIZE) });
     default:
       return fail(`unknown type ${type}`);
   }
@@ -222,6 +236,10 @@ export function packetSize(prefix: Uint8Array): Result<number | 'more'> {
       const count = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength).getInt16(12);
       return count < 0 ? fail('negative count') : ok(MIDI_HEADER_SIZE + count);
     }
+    case PACKET_TYPES.linkHello:
+      return prefix.length <= COMMON_HEADER_SIZE
+        ? ok('more')
+        : ok(LINK_HELLO_MIN_SIZE + (prefix[4] as number));
     case PACKET_TYPES.hostId:
       return fail('unframeable type 1');
     case PACKET_TYPES.fineMidi:

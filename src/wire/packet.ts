@@ -23,6 +23,8 @@ export const PACKET_TYPES = {
   tcpCnxRefused: 7,
   /** msinet extension: a Midi packet with fine dates (fine-dates.ts), sent only to peers that read it. */
   fineMidi: 8,
+  /** msinet extension: the first packet an msinet station sends on a WAN link (TCP only); others ignore it. */
+  linkHello: 9,
 } as const;
 
 export interface HostIdPacket {
@@ -84,4 +86,16 @@ export interface TcpCnxRefusedPacket {
   reason: number;
 }
 
-export type Packet = HostIdPacket | ByePacket | EchoPacket | MidiPacket | TcpByePacket | TcpCnxRefusedPacket;
+/**
+ * An msinet station saying who it is on a WAN link (SPEC §7, §11): its
+ * capabilities (capabilities.ts), among them the station id its UDP HostIDs
+ * carry too, so the other end can match that UDP to this link behind NAT or
+ * with several stations on one address.
+ */
+export interface LinkHelloPacket {
+  kind: 'linkHello';
+  capabilities: Uint8Array;
+}
+
+export type Packet =
+  HostIdPacket | ByePacket | EchoPacket | MidiPacket | TcpByePacket | TcpCnxRefusedPacket | LinkHelloPacket;

@@ -370,17 +370,16 @@ describe('msinet and the original msInetDriver on one LAN', { skip: netns.ok ? f
     assertSpacing(offsets, spacing(got.map((e) => e.date)));
   });
 
-  test('port 255 from msinet to the original falls back to UDP with a warning, and arrives', async () => {
+  test('port 255 from msinet to the original rides its UDP stream (it announces no TCP), said once, and arrives', async () => {
     const note = { type: 'note', port: 255, chan: 3, pitch: 66, vel: 70, dur: 120 };
     const sent = await sendJson([note]);
     assert.equal(sent.code, 0, sent.stderr);
     const got = await original.waitForEvent((e) => e.port === 255 && e.chan === 3, 10_000);
     assert.deepEqual(heldOf(got), { type: 0, port: 255, chan: 3, fields: [66, 70, 120] });
-    const warnings = driver.stderrLines.filter(
-      (l) =>
-        l.includes(`warn: ${lab.address('b')} : takes no TCP (`) && l.endsWith('); port 255 goes over UDP'),
+    const said = driver.stderrLines.filter((l) =>
+      l.endsWith('] origB : a version-1 station: port 255 rides its UDP stream'),
     );
-    assert.ok(warnings.length >= 1, 'the fallback is logged as a warning');
+    assert.equal(said.length, 1, 'said once, when origB opened');
   });
 
   test('port 255 from the original (its broadcast stream) arrives, and neither stream disturbs the other', async () => {

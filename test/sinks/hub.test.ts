@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { map, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { MidiEvent } from '../../src/model/event.js';
 import { createHub, type Hub, type LocalClient } from '../../src/sinks/hub.js';
@@ -123,12 +122,12 @@ describe('hub: remotes', () => {
     });
   });
 
-  test('outbound$ carries what local clients send to remote clients, at each date', () => {
+  test("a remote client's outbound$ carries what local clients send to it, at each date", () => {
     const testScheduler = scheduler();
     testScheduler.run(({ cold, expectObservable }) => {
       const hub = createHub({ driverName: 'msLANDriver', scheduler: testScheduler });
-      const hostA = hub.addRemote('hostA');
-      const hostB = hub.addRemote('hostB');
+      const hostA = hub.openRemote('hostA', '10.0.0.1');
+      const hostB = hub.openRemote('hostB', '10.0.0.2');
       assert.ok(hostA.ok && hostB.ok);
       const player = opened(hub, 'player');
       const quiet = opened(hub, 'quiet');
@@ -138,32 +137,43 @@ describe('hub: remotes', () => {
         player.send(keyOn(60, 12));
         quiet.send(keyOn(1));
       });
-      expectObservable(hub.outbound$, '^ 20ms !').toBe('12ms (ab)', {
-        a: { remote: hostA.value.ref, event: keyOn(60, 12) },
-        b: { remote: hostB.value.ref, event: keyOn(60, 12) },
-      });
+      expectObservable(hostA.value.outbound$, '^ 20ms !').toBe('12ms a', { a: keyOn(60, 12) });
+      expectObservable(hostB.value.outbound$, '^ 20ms !').toBe('12ms b', { b: keyOn(60, 12) });
     });
   });
 
-  test('drained waits for held events, then for the driver to say they left', () => {
+  test('drained waits for held events, then for the remotes it sent to to be no longer busy', () => {
     const testScheduler = scheduler();
-    testScheduler.run(({ expectObservable }) => {
-      const asked: number[][] = [];
-      const hub = createHub({
-        driverName: 'msLANDriver',
-        scheduler: testScheduler,
-        drained: (remotes) => {
-          asked.push([...remotes]);
-          return timer(10, testScheduler).pipe(map(() => 'gone'));
-        },
-      });
-      const hostA = hub.addRemote('hostA');
-      assert.ok(hostA.ok);
+    testScheduler.run(({ cold, expectObservable }) => {
+      const hub = createHub({ driverName: 'msLANDriver', scheduler: testScheduler });
+      const hostA = hub.openRemote('hostA', '10.0.0.1');
+      const hostB = hub.openRemote('hostB', '10.0.0.2');
+      assert.ok(hostA.ok && hostB.ok);
+      // hostA's send path takes the event at 5 and has it on the wire at 15; hostB stays busy, unasked.
+      hostA.value.outbound$.subscribe(() => hostA.value.busy(true));
+      cold('15ms x').subscribe(() => hostA.value.busy(false));
+      hostB.value.busy(true);
       const player = opened(hub, 'player');
       assert.ok(hub.connect('player', 'hostA').ok);
       player.send(keyOn(60, 5));
       expectObservable(player.drained()).toBe('15ms (d|)', { d: undefined });
-      testScheduler.schedule(() => assert.deepEqual(asked, [[hostA.value.ref]]), 6);
+    });
+  });
+
+  test('a remote client that closes is not busy any more, and its outbound$ completes', () => {
+    const testScheduler = scheduler();
+    testScheduler.run(({ cold, expectObservable }) => {
+      const hub = createHub({ driverName: 'msLANDriver', scheduler: testScheduler });
+      const hostA = hub.openRemote('hostA', '10.0.0.1');
+      assert.ok(hostA.ok);
+      hostA.value.busy(true);
+      const player = opened(hub, 'player');
+      assert.ok(hub.connect('player', 'hostA').ok);
+      player.send(keyOn(60));
+      cold('4ms x').subscribe(() => hostA.value.close());
+      expectObservable(player.drained()).toBe('4ms (d|)', { d: undefined });
+      expectObservable(hostA.value.outbound$).toBe('4ms |');
+      testScheduler.schedule(() => assert.equal(hub.snapshot().clients.length, 2), 5);
     });
   });
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Subscription } from 'rxjs';
-import { createHub, type Hub, type Outbound } from '../../src/sinks/hub.js';
+import type { MidiEvent } from '../../src/model/event.js';
+import { createHub, type Hub } from '../../src/sinks/hub.js';
 import { serveLocalEndpoint } from '../../src/sources/local-endpoint.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -65,15 +66,20 @@ let endpoint: Subscription;
  * send's client is open: a station heard a moment after the driver woke.
  * Removed again when the send has ended.
  */
-async function sendToLateStation(name: string, event: string): Promise<{ sent: Finished; ref: number }> {
+async function sendToLateStation(
+  name: string,
+  event: string,
+): Promise<{ sent: Finished; events: MidiEvent[] }> {
   const sending = msinet(['send', '--to', name, event, '--socket', socket]);
   await until(() => hub.snapshot().clients.some((c) => c.name === 'msinet-send'), 'the send client');
-  const station = hub.addRemote(name);
+  const station = hub.openRemote(name, '10.0.0.9');
   assert.ok(station.ok);
+  const events: MidiEvent[] = [];
+  station.value.outbound$.subscribe((e) => events.push(e));
   try {
-    return { sent: await sending, ref: station.value.ref };
+    return { sent: await sending, events };
   } finally {
-    hub.removeRemote(station.value.ref);
+    station.value.close();
   }
 }
 
@@ -215,18 +221,12 @@ describe('msinet against a driver endpoint', { timeout: 90_000 }, () => {
 
   test('send that wakes the driver waits for the station to appear, then its events go out', async () => {
     assert.equal(hub.snapshot().clients.length, 1, 'the driver sleeps: no local client, no station');
-    const outbound: Outbound[] = [];
-    const watching = hub.outbound$.subscribe((o) => outbound.push(o));
-    try {
-      const { sent, ref } = await sendToLateStation('hostLate', 'keyOn:pitch=64:vel=80');
-      assert.equal(sent.code, 0, sent.stderr);
-      assert.deepEqual(
-        outbound.map(({ remote, event }) => ({ remote, event: { ...event, date: undefined } })),
-        [{ remote: ref, event: { type: 'keyOn', date: undefined, port: 0, chan: 0, pitch: 64, vel: 80 } }],
-      );
-    } finally {
-      watching.unsubscribe();
-    }
+    const { sent, events } = await sendToLateStation('hostLate', 'keyOn:pitch=64:vel=80');
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.deepEqual(
+      events.map((event) => ({ ...event, date: undefined })),
+      [{ type: 'keyOn', date: undefined, port: 0, chan: 0, pitch: 64, vel: 80 }],
+    );
   });
 
   test('a send that comes just after another client woke the driver waits for the station too', async () => {

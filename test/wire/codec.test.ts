@@ -93,7 +93,7 @@ describe('decodePacket', () => {
     ['three bytes', '100101', 'truncated header'],
     ['bad magic', '1002 01 02', 'bad magic'],
     ['bad version', '1001 02 02', 'bad version 2'],
-    ['unknown type', '1001 01 09', 'unknown type 9'],
+    ['unknown type', '1001 01 2a', 'unknown type 42'],
     ['type 0', '1001 01 00', 'unknown type 0'],
     ['HostID without its clock', '1001 01 01 0000', 'truncated hostId'],
     ['HostID without a NUL', '1001 01 01 00000001 6869', 'unterminated host name'],
@@ -173,7 +173,7 @@ describe('packetSize (framing a byte stream)', () => {
     ['bad version', '1001 00', 'bad version 0'],
     ['HostID runs to its end of datagram', '1001 01 01', 'unframeable type 1'],
     ['fine-dated Midi: its trailer is not in its header', '1001 01 08', 'unframeable type 8'],
-    ['unknown type', '1001 01 09', 'unknown type 9'],
+    ['unknown type', '1001 01 2a', 'unknown type 42'],
     ['negative count', '1001 01 05 00000001 00000001 8000 0000', 'negative count'],
   ];
   for (const [name, bytes, expected] of cases) {
