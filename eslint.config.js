@@ -91,6 +91,38 @@ export default tseslint.config(
     { io: false, src: ['tool', 'driver.js', 'cli.js', 'run.js'] },
     'sources/ and sinks/ are the edges: driver.ts composes them, they do not reach back into it',
   ),
+  // The status page runs in a browser: no Node module, and of src/ only what is pure (model/, wire/).
+  {
+    files: ['src/page/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'rxjs', 'ws', 'winston', 'yargs', '@julusian/*'],
+              message: 'the page runs in a browser',
+            },
+            {
+              group: [
+                '../operators',
+                '../operators/*',
+                '../sources',
+                '../sources/*',
+                '../sinks',
+                '../sinks/*',
+              ],
+              message: 'the page imports only the pure model/ and wire/: the server serves nothing else',
+            },
+            {
+              group: ['../tool', '../tool/*', '../driver.js', '../cli.js', '../run.js'],
+              message: 'the page is a client',
+            },
+          ],
+        },
+      ],
+    },
+  },
   restrict(
     ['src/tool/**'],
     { io: false, src: ['sinks', 'driver.js', 'cli.js', 'run.js'] },

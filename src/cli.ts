@@ -5,6 +5,7 @@
  * exits or prints; `main` does, and starts the driver.
  */
 import { homedir } from 'node:os';
+import { isIP } from 'node:net';
 import yargs from 'yargs';
 import { start } from './daemon.js';
 import {
@@ -29,7 +30,8 @@ export type ParsedArgs =
 const USAGE =
   'usage: msInetDriver [-p port] [-lat ms] [-g ms] [-d] [-log file] [--pidfile file] [-s [host[:port] ...]] [-m n] [-v]\n' +
   '                    [--socket path] [--late play|drop] [--interface name|address] [--verbose | --quiet]\n' +
-  '                    [--midi] [--midi-in name] [--midi-out name] [--inbound module] [--outbound module]';
+  '                    [--midi] [--midi-in name] [--midi-out name] [--inbound module] [--outbound module]\n' +
+  '                    [--http port] [--http-bind address]';
 
 /** Who runs this process, for the default log path. */
 export function currentLogOwner(): LogOwner {
@@ -90,6 +92,11 @@ function parser(argv: readonly string[], logOwner: LogOwner) {
       type: 'array',
       string: true,
       describe: 'a module whose default export operates on events out',
+    })
+    .option('http', { type: 'string', describe: 'serve the status page and a WebSocket on this port' })
+    .option('http-bind', {
+      type: 'string',
+      describe: 'address for --http (default 127.0.0.1; needs a token)',
     });
 }
 
@@ -137,6 +144,14 @@ export function parseDriverArgs(argv: readonly string[], logOwner: LogOwner = cu
   const maxClients = raw['m'] === undefined ? DEFAULT_MAX_CLIENTS : integer('-m', str('m'), 1, 10_000);
   const hosts = (hostTexts ?? []).map(wanHost);
   const late = str('late') ?? 'play';
+  const http = raw['http'] === undefined ? undefined : integer('--http', str('http'), 1, 65535);
+  const httpBind = str('http-bind');
+  if (typeof http === 'string') return { kind: 'error', reason: http, usage };
+  if (httpBind !== undefined && (http === undefined || isIP(httpBind) === 0)) {
+    const why =
+      http === undefined ? 'give --http <port> with it' : `expected an IP address, got '${httpBind}'`;
+    return { kind: 'error', reason: `--http-bind: ${why}`, usage };
+  }
 
   for (const value of [port, maxLatency, grouping, maxClients, ...hosts]) {
     if (typeof value === 'string') return { kind: 'error', reason: value, usage };
@@ -180,6 +195,8 @@ export function parseDriverArgs(argv: readonly string[], logOwner: LogOwner = cu
       midiOut: (raw['midi-out'] as string[] | undefined) ?? [],
       inbound: (raw['inbound'] as string[] | undefined) ?? [],
       outbound: (raw['outbound'] as string[] | undefined) ?? [],
+      ...(http === undefined ? {} : { http }),
+      ...(httpBind === undefined ? {} : { httpBind }),
     },
   };
 }

@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
-import { asyncScheduler, merge, tap, type Subscription } from 'rxjs';
+import { EMPTY, asyncScheduler, ignoreElements, merge, tap, type Observable, type Subscription } from 'rxjs';
 import { type Config, VERSION } from './model/config.js';
 import { msinetDriver } from './driver.js';
 import { loadOperators } from './sources/operator-modules.js';
@@ -20,6 +20,10 @@ import { readBindAddress, readInterfaces } from './sources/interfaces.js';
 import { randomStationId } from './sources/station-id.js';
 import { ok } from './model/result.js';
 import { preciseScheduler } from './sources/precise-scheduler.js';
+import { HttpEndpointError, newToken, serveHttp } from './sources/http-endpoint.js';
+import type { SessionOptions } from './sources/endpoint-session.js';
+import type { DriverLogger } from './sinks/logger.js';
+import type { ProblemCounter } from './sinks/rate-limited-log.js';
 
 /** Time for the last datagrams (Bye) to leave before the process exits. */
 const GOODBYE_MS = 50;
@@ -99,6 +103,8 @@ export async function runDriver(config: Config, hooks: RunHooks = {}): Promise<n
     hub: driver.hub,
     status: driver.status,
     stats: (ref) => driver.statsOf(ref) as Record<string, unknown> | undefined,
+    logs$: logger.lines$,
+    now: () => preciseScheduler.now(),
   }).pipe(
     tap((notice) => {
       if (notice.kind === 'listening') {
@@ -108,6 +114,14 @@ export async function runDriver(config: Config, hooks: RunHooks = {}): Promise<n
       else logger.info(notice.message);
     }),
   );
+
+  const web$ = serveWeb(config, logger, localProblems, {
+    hub: driver.hub,
+    status: driver.status,
+    stats: (ref) => driver.statsOf(ref) as Record<string, unknown> | undefined,
+    logs$: logger.lines$,
+    now: () => preciseScheduler.now(),
+  });
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -135,12 +149,39 @@ export async function runDriver(config: Config, hooks: RunHooks = {}): Promise<n
       });
     }
 
-    const subscription: Subscription = merge(driver.run$, endpoint$, midi$).subscribe({
+    const subscription: Subscription = merge(driver.run$, endpoint$, midi$, web$).subscribe({
       error: (error: unknown) => {
-        const known = error instanceof PortInUseError || error instanceof EndpointInUseError;
+        const known =
+          error instanceof PortInUseError ||
+          error instanceof EndpointInUseError ||
+          error instanceof HttpEndpointError;
         logger.error(known ? (error as Error).message : `stopped by an error: ${String(error)}`);
         stop(1, 'error');
       },
     });
   });
+}
+
+/** `--http` (SPEC §12): the status page and the WebSocket endpoint; its address (and token) in the log. */
+function serveWeb(
+  config: Config,
+  logger: DriverLogger,
+  problems: ProblemCounter,
+  session: SessionOptions,
+): Observable<never> {
+  if (config.http === undefined) return EMPTY;
+  const token = config.httpBind === undefined ? undefined : newToken();
+  return serveHttp({
+    ...session,
+    port: config.http,
+    ...(config.httpBind === undefined ? {} : { bind: config.httpBind }),
+    ...(token === undefined ? {} : { token }),
+  }).pipe(
+    tap((notice) => {
+      if (notice.kind === 'listening') logger.info(`web page: ${notice.url}`);
+      else if (notice.level === 'warn') problems('web client', notice.message);
+      else logger.info(notice.message);
+    }),
+    ignoreElements(),
+  );
 }

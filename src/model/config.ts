@@ -43,6 +43,10 @@ export interface Config {
   inbound: string[];
   /** The same, on events to remotes. */
   outbound: string[];
+  /** Serve the status page and the WebSocket endpoint on this TCP port (SPEC §12); undefined: no web. */
+  http?: number;
+  /** Address for `http` (default 127.0.0.1); when given, a token printed at start is needed. */
+  httpBind?: string;
 }
 
 export const VERSION = '0.1.0';

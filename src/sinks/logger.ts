@@ -5,6 +5,8 @@
  * logrotate can move it away).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { Writable } from 'node:stream';
+import { ReplaySubject, type Observable } from 'rxjs';
 import winston from 'winston';
 import type { LogLevel } from '../model/config.js';
 
@@ -24,10 +26,25 @@ const lineFormat = winston.format.printf(({ level, message }) => {
   return `${stamp(new Date())} ${tag}${String(message)}`;
 });
 
+/** One line the driver logged, as it was written (`stamp`, then the text). */
+export interface LogLine {
+  level: LogLevel;
+  line: string;
+}
+
+/** How many of the last lines `lines$` replays to a new subscriber (a page's log tail). */
+export const LOG_TAIL_LINES = 200;
+
 export interface DriverLogger extends Logger {
   /** Reopen the log file (SIGHUP); nothing for stderr. */
   reopen(): void;
   close(): Promise<void>;
+  /**
+   * Every line the logger writes (those its level lets through), the last
+   * LOG_TAIL_LINES first: what the local endpoint's `logs` op pushes. Hot;
+   * completes on `close()`.
+   */
+  readonly lines$: Observable<LogLine>;
 }
 
 export interface DriverLoggerOptions {
@@ -48,7 +65,20 @@ export function createDriverLogger(options: DriverLoggerOptions): DriverLogger {
     return new winston.transports.Stream({ stream });
   };
   let current = transport();
-  const logger = winston.createLogger({ level: options.level, format: lineFormat, transports: [current] });
+  const lines = new ReplaySubject<LogLine>(LOG_TAIL_LINES);
+  // An object-mode stream gets each record whole: its level, and the line as formatted.
+  const tail = new Writable({
+    objectMode: true,
+    write(info: Record<string | symbol, unknown>, _encoding, done) {
+      lines.next({ level: info['level'] as LogLevel, line: String(info[Symbol.for('message')]) });
+      done();
+    },
+  });
+  const logger = winston.createLogger({
+    level: options.level,
+    format: lineFormat,
+    transports: [current, new winston.transports.Stream({ stream: tail })],
+  });
 
   const error = logger.error.bind(logger);
   const onError = options.onError;
@@ -72,9 +102,11 @@ export function createDriverLogger(options: DriverLoggerOptions): DriverLogger {
     },
     close: () =>
       new Promise<void>((resolve) => {
+        lines.complete();
         if (stream === undefined) return resolve();
         stream.end(() => resolve());
       }),
+    lines$: lines.asObservable(),
   };
 }
 

@@ -5,8 +5,7 @@
  * end of stdin is not a stop; the driver going away is an error (exit 1).
  */
 import { ReplaySubject, filter, finalize, map } from 'rxjs';
-import { parseEvent } from '../model/event-json.js';
-import { describeEvent } from '../model/event-text.js';
+import { deliveryText } from '../wire/delivery-text.js';
 import type { ClientJson, DeliveryPush } from '../wire/local-protocol.js';
 import type { Command } from './args.js';
 import { ask, reachDriver } from './driver-connection.js';
@@ -28,7 +27,7 @@ export async function runDump(
       ? driver.deliveryTexts$
       : driver.pushes$.pipe(
           filter((push): push is DeliveryPush => push.push === 'delivery'),
-          map(readableLine),
+          map(deliveryText),
         );
     const stdoutClosed = new Promise<void>((done) => io.stdout.once('error', () => done()));
     // The deliveries of one event-loop turn go out in one write, not one write per event.
@@ -67,10 +66,4 @@ export async function runDump(
   } finally {
     driver.close();
   }
-}
-
-/** `1234 ms  hostA  keyOn C4 (60) vel 100 (chan 0, port 0)`: the date is the time, shown once. */
-function readableLine({ time, from, event }: DeliveryPush): string {
-  const parsed = parseEvent({ ...event, date: undefined });
-  return `${time} ms  ${from}  ${parsed.ok ? describeEvent(parsed.value) : JSON.stringify(event)}`;
 }

@@ -4,6 +4,7 @@
  * echoed in its one reply. Replies have `ok`; pushes (deliveries,
  * client-list changes) have `push` instead.
  */
+import type { LogLevel } from '../model/config.js';
 import type { Client, Connection, RegistryState } from '../model/registry.js';
 
 export const OPS = [
@@ -16,6 +17,8 @@ export const OPS = [
   'drain',
   'status',
   'watch',
+  'stats',
+  'logs',
 ] as const;
 export type Op = (typeof OPS)[number];
 
@@ -69,7 +72,26 @@ export interface ClientsPush {
   connections: Connection[];
 }
 
-export type Push = DeliveryPush | ClientsPush;
+/** After `stats`: the status and each remote's statistics, every period in which they changed. */
+export interface StatsPush {
+  push: 'stats';
+  /** The driver's clock, ms, when the figures were read (the clock of `delivery` pushes). */
+  time: number;
+  /** As the `status` reply's `status`. */
+  status: Record<string, unknown>;
+  /** The remote clients, as `clients` lists them, with their statistics. */
+  remotes: ClientJson[];
+}
+
+/** After `logs`: each line the driver logs (first the last ones it logged before). */
+export interface LogPush {
+  push: 'log';
+  level: LogLevel;
+  /** As the driver wrote it: `[24/11/2026 13:27:23] warn: …`. */
+  line: string;
+}
+
+export type Push = DeliveryPush | ClientsPush | StatsPush | LogPush;
 export type ServerMessage = Reply | Push;
 
 export type StatsOf = (ref: number) => Record<string, unknown> | undefined;

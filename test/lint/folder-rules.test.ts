@@ -46,6 +46,25 @@ describe('lint enforces the folder rules', () => {
     });
   }
 
+  test('the page (src/page/) runs in a browser: only model/ and wire/ of src/, no Node module', async () => {
+    const allowed = await ruleIds(
+      'src/page/x.ts',
+      "import { parseEvent } from '../model/event-json.js';\nimport { deliveryText } from '../wire/delivery-text.js';\nexport const x = [parseEvent, deliveryText, performance.now()];\n",
+    );
+    assert.deepEqual(allowed, []);
+    for (const module of [
+      'node:fs',
+      'rxjs',
+      'ws',
+      '../sources/http-endpoint.js',
+      '../sinks/hub.js',
+      '../run.js',
+    ]) {
+      const ids = await ruleIds('src/page/x.ts', `import * as m from '${module}';\nexport const x = m;\n`);
+      assert.deepEqual(ids, ['no-restricted-imports'], module);
+    }
+  });
+
   test('model/ may not import wire/ or operators/', async () => {
     const ids = await ruleIds(
       'src/model/x.ts',
