@@ -195,12 +195,12 @@ function tcpConnection(socket: Socket, settings: Settings): TcpConnection {
     // ends it, or the deadline does. Destroying with input unread would send a reset, which
     // kills an original msInetDriver (it dies of SIGPIPE answering it with a TCPBye).
     const deadline = scheduler.schedule(
-      () => cut('closed (the peer did not close its end)'),
+      () => cut('close timed out with data unsent'),
       settings.closeTimeoutMs,
     );
     socket.once('close', () => deadline.unsubscribe());
-    reason ??= 'closed';
-    socket.end();
+    // Once our FIN has left, the reason is said; the deadline then only ends a peer that keeps its end open.
+    socket.end(() => (reason ??= 'closed'));
   };
 
   const send = (bytes: Uint8Array): boolean => {
