@@ -77,7 +77,12 @@ export interface Driver {
 export function msinetDriver(config: Config, io: DriverIo): Driver {
   const { scheduler, logger } = io;
   const problems = problemCounter(logger, scheduler);
-  const hub = createHub({ driverName: driverClientName(config.mode, config.port), scheduler });
+  const hub = createHub({
+    driverName: driverClientName(config.mode, config.port),
+    scheduler,
+    lingerMs: config.lingerMs ?? 0,
+    alwaysAwake: config.mode === 'wan', // a WAN never sleeps: its peers dial it
+  });
   const { inbound = identity, outbound = identity } = io.extensions ?? {};
   const stationId = io.stationId ?? randomStationId();
   const session = { maxLatMs: config.maxLatency, late: config.late, periodMs: config.grouping };
@@ -119,7 +124,7 @@ export function msinetDriver(config: Config, io: DriverIo): Driver {
       return wanStation({ ...options, stationId, report }).pipe(switchMap(core)); // a WAN never sleeps
     }
     if (io.interfaces.length === 0) return EMPTY; // no network to wake: local clients only
-    return lanStation(options).pipe(switchMap(core), sleepUntilFirstClient(hub.localCount$));
+    return lanStation(options).pipe(switchMap(core), sleepUntilFirstClient(hub.awake$));
   };
   const run$ = net.listenTcp({ port: config.port, scheduler, logger, problems }).pipe(
     switchMap(station),

@@ -160,7 +160,7 @@ export function endpointSession(
           if (transient !== undefined && typeof transient !== 'boolean') {
             return reply(fail('transient: expected true or false'));
           }
-          const woke = localCount(hub.snapshot()) === 0;
+          const woke = !hub.isAwake();
           const awakeMs = Math.round(hub.awakeMs());
           const opened = hub.openLocal(name, {
             ...(follow.value ? { follow: follow.value } : {}),
