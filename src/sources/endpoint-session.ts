@@ -127,7 +127,7 @@ export function endpointSession(
         const state = hub.snapshot();
         const locals = localCount(state);
         const remotes = state.clients.filter((c) => c.kind === 'remote').length;
-        return { awake: locals > 0, locals, remotes, ...options.status?.() };
+        return { awake: hub.isAwake(), locals, remotes, ...options.status?.() };
       };
 
       /** Status and every remote's statistics each period, when they changed since the last push. */
