@@ -30,7 +30,7 @@ export type ParsedArgs =
 
 const USAGE =
   'usage: msInetDriver [-p port] [-lat ms] [-g ms] [-d] [-log file] [--pidfile file] [-s [host[:port] ...]] [-m n] [-v]\n' +
-  '                    [--socket path] [--late play|drop] [--linger s] [--interface name|address] [--verbose | --quiet]\n' +
+  '                    [--socket path] [--socket-group group] [--late play|drop] [--linger s] [--interface name|address] [--verbose | --quiet]\n' +
   '                    [--midi] [--midi-in name] [--midi-out name] [--inbound module] [--outbound module]\n' +
   '                    [--http port] [--http-bind address]';
 
@@ -66,6 +66,10 @@ function parser(argv: readonly string[], logOwner: LogOwner) {
     .option('help', { type: 'boolean', describe: 'show this help' })
     .option('socket', { type: 'string', describe: 'local endpoint (Unix socket) path' })
     .option('late', { type: 'string', describe: 'late packets: play at once, or drop' })
+    .option('socket-group', {
+      type: 'string',
+      describe: "let this group's members use the local endpoint too (mode 0660; default the owner only)",
+    })
     .option('linger', {
       type: 'string',
       describe: `LAN: stay awake this many seconds after the last local client closes (${DEFAULT_LINGER_S})`,
@@ -204,6 +208,7 @@ export function parseDriverArgs(argv: readonly string[], logOwner: LogOwner = cu
       late: late as LatePolicy,
       lingerMs: linger * 1000,
       socket: str('socket'),
+      ...(str('socket-group') === undefined ? {} : { socketGroup: str('socket-group') }),
       logLevel,
       interface: str('interface') ?? str('bind'),
       midi: Boolean(raw['midi']),

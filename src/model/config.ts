@@ -32,6 +32,8 @@ export interface Config {
   late: LatePolicy;
   /** `--linger`: stay awake this long after the last local client closes (LAN), ms; default 0. */
   lingerMs?: number;
+  /** `--socket-group`: a group (name or id) whose members may use the local endpoint too. */
+  socketGroup?: string;
   /** Local endpoint (Unix socket); undefined: the default path for the port. */
   socket: string | undefined;
   logLevel: LogLevel;

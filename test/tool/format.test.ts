@@ -6,6 +6,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatClients, formatStatus } from '../../src/tool/format.js';
 import { notFound } from '../../src/tool/wait-for-client.js';
+import { deliveryText } from '../../src/wire/delivery-text.js';
 import type { ClientJson } from '../../src/wire/local-protocol.js';
 
 const driver: ClientJson = { ref: 0, name: 'msLANDriver', kind: 'driver' };
@@ -79,4 +80,11 @@ describe('msinet output for people', () => {
       "no client named 'hostX', and no station seen in the 3 s since this command woke the driver (same LAN and port -p on the others? are they awake?)",
     );
   });
+});
+
+test('dump prints the delivery time to the µs, not the float the clock gave', () => {
+  assert.equal(
+    deliveryText({ time: 30329.868633000002, from: 'hostA', event: { type: 'start', port: 0, chan: 0 } }),
+    '30329.869 ms  hostA  start (port 0)',
+  );
 });
