@@ -40,6 +40,7 @@ import type { LanInterface } from './sources/interfaces.js';
 import { lanStation, type LanNet } from './sources/lan-station.js';
 import { tcpListener, type TcpListener } from './sources/reliable-tcp.js';
 import { randomStationId } from './sources/station-id.js';
+import { warmingPaths } from './sources/warm-paths.js';
 import { byeReport, wanStation, type WanNet } from './sources/wan-station.js';
 import { hostIdPacket } from './wire/host-id.js';
 import type { StationTransport } from './wire/station.js';
@@ -113,7 +114,7 @@ export function msinetDriver(config: Config, io: DriverIo): Driver {
         if (effect.kind === 'unlink') station.unlink?.(effect.peer, effect.reason);
       }),
     );
-    return merge(hello$, remotes$, answers$).pipe(ignoreElements());
+    return merge(hello$, remotes$, answers$, warmingPaths(scheduler)).pipe(ignoreElements());
   };
 
   const net = { listenTcp: tcpListener, ...io.net };
