@@ -2,7 +2,7 @@
  * The driver as one pipeline (DESIGN.md); every arrow points downstream:
  *
  *   port claim (the TCP listener, held for the driver's whole life)
- *    └▶ station (LAN) while a local client is open: sleepUntilFirstClient
+ *    └▶ station: LAN while the driver is awake (hub.awake$: sleepUntilFirstClient), or WAN, always
  *        ├▶ helloTimer ─▶ station.announce(HostID)
  *        └▶ station.arrivals$ + links$ + ticks ─▶ remoteTable ─┬▶ echo ─▶ station.send; rejected ─▶ log
  *             └▶ remoteLives ─▶ per remote: remoteSession (receivePath, sendPath, remoteStats)
@@ -127,7 +127,8 @@ export function msinetDriver(config: Config, io: DriverIo): Driver {
     if (io.interfaces.length === 0) return EMPTY; // no network to wake: local clients only
     return lanStation(options).pipe(switchMap(core), sleepUntilFirstClient(hub.awake$));
   };
-  const run$ = net.listenTcp({ port: config.port, scheduler, logger, problems }).pipe(
+  const claim = { port: config.port, ...(io.bind === undefined ? {} : { host: io.bind }) };
+  const run$ = net.listenTcp({ ...claim, scheduler, logger, problems }).pipe(
     switchMap(station),
     finalize(() => hub.dispose()),
   );
