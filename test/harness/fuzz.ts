@@ -1,0 +1,28 @@
+/**
+ * What every fuzz test runs with: one fixed seed, so that each run (CI's, a
+ * rerun, another machine's) tries the same inputs and a failure found once
+ * is found again. fast-check's failure message gives the seed and the path
+ * of the shrunk counterexample:
+ *
+ *   MSINET_FUZZ_SEED=<seed> MSINET_FUZZ_PATH=<path> node scripts/run-tests.mjs <file>
+ *
+ * replays exactly that input; MSINET_FUZZ_SEED alone tries other inputs.
+ */
+import type { Parameters } from 'fast-check';
+
+const DEFAULT_SEED = 1_300_013;
+
+function seedFromEnv(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return DEFAULT_SEED;
+  const seed = Number(text);
+  if (!Number.isInteger(seed)) throw new Error(`MSINET_FUZZ_SEED must be an integer, got '${text}'`);
+  return seed;
+}
+
+export const FUZZ_SEED = seedFromEnv(process.env.MSINET_FUZZ_SEED);
+
+/** fc.assert's parameters for `numRuns` runs from the fixed seed (and MSINET_FUZZ_PATH when replaying). */
+export function fuzzParameters<T>(numRuns: number): Parameters<T> {
+  const path = process.env.MSINET_FUZZ_PATH;
+  return { seed: FUZZ_SEED, numRuns, ...(path ? { path } : {}) };
+}
