@@ -8,7 +8,7 @@
  *
  * replays exactly that input; MSINET_FUZZ_SEED alone tries other inputs.
  */
-import type { Parameters } from 'fast-check';
+import fc, { type Parameters } from 'fast-check';
 
 const DEFAULT_SEED = 1_300_013;
 
@@ -25,4 +25,16 @@ export const FUZZ_SEED = seedFromEnv(process.env.MSINET_FUZZ_SEED);
 export function fuzzParameters<T>(numRuns: number): Parameters<T> {
   const path = process.env.MSINET_FUZZ_PATH;
   return { seed: FUZZ_SEED, numRuns, ...(path ? { path } : {}) };
+}
+
+/**
+ * Bytes of any length up to `max`, short ones most often. fast-check's own
+ * lengths stay near 10 unless told otherwise ("size: 'max'" spreads them over
+ * the whole range), which would leave the large inputs untried.
+ */
+export function bytesUpTo(max: number): fc.Arbitrary<Uint8Array> {
+  return fc.oneof(
+    fc.uint8Array({ maxLength: Math.min(max, 64) }),
+    fc.uint8Array({ maxLength: max, size: 'max' }),
+  );
 }

@@ -38,7 +38,7 @@ import {
 } from '../../src/wire/packet.js';
 import { packetize } from '../../src/wire/packetizer.js';
 import { feedPacket, initialStreamParser, MAX_PARTIAL_BYTES } from '../../src/wire/stream-parser.js';
-import { fuzzParameters } from '../harness/fuzz.js';
+import { bytesUpTo, fuzzParameters } from '../harness/fuzz.js';
 import { arbitraryEvent } from './arbitraries.js';
 import { capturedPackets } from './golden.js';
 
@@ -108,9 +108,9 @@ const extend: Mutation = (bytes) =>
   fc
     .oneof(
       fc.uint8Array({ minLength: 1, maxLength: 40 }),
-      fc.uint8Array({ minLength: 1, maxLength: Math.max(1, LAN_MAX_DATAGRAM + 16 - bytes.length) }),
+      bytesUpTo(Math.max(1, LAN_MAX_DATAGRAM + 16 - bytes.length)),
     )
-    .map((tail) => Buffer.concat([bytes, tail]));
+    .map((tail) => Buffer.concat([bytes, tail.length > 0 ? tail : Buffer.from([0])]));
 /** A Midi header's count (bytes 12–13) or offset (14–15) that says anything. */
 const lie: Mutation = (bytes) =>
   fc.tuple(fc.constantFrom(12, 14), fc.integer({ min: 0, max: 0xffff })).map(([at, value]) => {
@@ -150,11 +150,10 @@ const mutated = fc
   )
   .chain(([seed, mutation]) => mutation(Buffer.from(seed)));
 const random = fc.oneof(
-  fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
-  fc.uint8Array({ maxLength: LAN_MAX_DATAGRAM + 16 }).map((b) => Buffer.from(b)),
+  bytesUpTo(LAN_MAX_DATAGRAM + 16).map((b) => Buffer.from(b)),
   // A valid common header with anything after it reaches the type-specific checks.
   fc
-    .tuple(fc.integer({ min: 0, max: 9 }), fc.uint8Array({ maxLength: LAN_MAX_DATAGRAM }))
+    .tuple(fc.integer({ min: 0, max: 9 }), bytesUpTo(LAN_MAX_DATAGRAM))
     .map(([type, body]) => Buffer.concat([Buffer.from([0x10, 0x01, 0x01, type]), body])),
 );
 const datagram = fc.oneof({ arbitrary: mutated, weight: 3 }, { arbitrary: random, weight: 1 });
