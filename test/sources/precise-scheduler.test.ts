@@ -75,7 +75,15 @@ describe('PreciseScheduler', () => {
     assert.equal(activeTimers(), timersBefore);
   });
 
-  test('an action that reschedules itself keeps its period without drift and is never early', async () => {
+  test('an action that reschedules itself keeps its period without drift and is never early', async (t) => {
+    // Each run works WORK_MS before it reschedules itself PERIOD_MS on: a scheduler that counts
+    // the period from when the run ends (or begins late) drifts by at least WORK_MS a run,
+    // RUNS × WORK_MS = 120 ms by the end. One that counts from the run's deadline stays on its
+    // grid: late now and then by a stall of the machine, but it catches up (PERIOD_MS − WORK_MS
+    // = 3 ms a run), so its late runs do not add up.
+    const PERIOD_MS = 5;
+    const WORK_MS = 2;
+    const RUNS = 60;
     const scheduler = new PreciseScheduler();
     const start = scheduler.now();
     const runs = await new Promise<number[]>((resolve) => {
@@ -83,14 +91,23 @@ describe('PreciseScheduler', () => {
       scheduler.schedule<number>(
         function (count = 0) {
           times.push(scheduler.now());
-          if (count < 4) this.schedule(count + 1, 5);
+          for (const until = scheduler.now() + WORK_MS; scheduler.now() < until;);
+          if (count < RUNS - 1) this.schedule(count + 1, PERIOD_MS);
           else resolve(times);
         },
-        5,
+        PERIOD_MS,
         0,
       );
     });
-    runs.forEach((t, i) => assert.ok(t >= start + 5 * (i + 1), `run ${i} early`));
+    /** How late each run was against its place on the grid. */
+    const lateness = runs.map((time, i) => time - (start + PERIOD_MS * (i + 1)));
+    lateness.forEach((late, i) => assert.ok(late >= 0, `run ${i} ${(-late).toFixed(3)} ms early`));
+    // The least late of the last 15 runs: a drifting scheduler is ≥ 90 ms off by then (45 runs ×
+    // 2 ms). A steady one is back on its grid within a few runs of any stall; to keep all 15 of
+    // them 40 ms late, the machine would have to stall for some 85 ms just before them.
+    const least = Math.min(...lateness.slice(-RUNS / 4));
+    t.diagnostic(`the least late of the last ${RUNS / 4} runs: ${least.toFixed(3)} ms`);
+    assert.ok(least < 40, `even the last runs are ≥ ${least.toFixed(1)} ms off the grid: the period drifts`);
   });
 
   test('an action rescheduling itself at delay 0 does not starve the event loop', async () => {
@@ -110,14 +127,20 @@ describe('PreciseScheduler', () => {
     assert.ok(iterationsBeforeTurn <= 2, `loop blocked for ${iterationsBeforeTurn} iterations`);
   });
 
-  test('waiting for a deadline, it sleeps in slices and lets I/O in between them', async () => {
-    // spinMs 30: the whole wait is the sleeping part; a 0.25 ms slice keeps I/O waiting 0.25 ms, not 30.
-    const scheduler = new PreciseScheduler({ spinMs: 30, sliceMs: 0.25 });
+  test('waiting for a deadline, it sleeps in slices and lets I/O in between them', async (t) => {
+    // spinMs 300: the whole 150 ms wait is the sleeping part. Sleeping in 0.25 ms slices lets a
+    // 5 ms timer run in between; one sleep to the deadline would hold it back until after the
+    // action. Order, not a tight bound, says which: only a stall of the whole machine longer
+    // than 100 ms could make a sliced sleep look like one piece (the bound below, with room for
+    // a loaded 2-core machine, and it holds without root too).
+    const scheduler = new PreciseScheduler({ spinMs: 300, sliceMs: 0.25 });
     const start = scheduler.now();
-    const ranAt = new Promise<number>((resolve) => scheduler.schedule(() => resolve(scheduler.now()), 25));
+    const ranAt = new Promise<number>((resolve) => scheduler.schedule(() => resolve(scheduler.now()), 150));
     const timerAt = await new Promise<number>((resolve) => setTimeout(() => resolve(scheduler.now()), 5));
-    assert.ok(timerAt - start < 15, `a 5 ms timer ran at ${(timerAt - start).toFixed(2)} ms`);
-    assert.ok((await ranAt) - start >= 25, 'and the action not before its deadline');
+    t.diagnostic(`the 5 ms timer ran at ${(timerAt - start).toFixed(2)} ms`);
+    assert.ok(timerAt < (await ranAt), 'the timer ran while the scheduler waited, before its action');
+    assert.ok(timerAt - start < 100, `a 5 ms timer ran at ${(timerAt - start).toFixed(2)} ms`);
+    assert.ok((await ranAt) - start >= 150, 'and the action not before its deadline');
   });
 
   test('drives rxjs operators: delay, timer, interval', async () => {
