@@ -158,17 +158,23 @@ const structured: fc.Arbitrary<FuzzLine> = fc
 /** Requests as a careful client writes them, then one field (maybe) made wrong. */
 const nearlyValid: fc.Arbitrary<FuzzLine> = fc
   .tuple(
-    fc.constantFrom<Record<string, unknown>>(
-      { op: 'status' },
-      { op: 'clients' },
-      { op: 'watch' },
-      { op: 'open', name: 'fuzzer', transient: true },
-      { op: 'open', name: 'fuzzer', from: 'player' },
-      { op: 'close' },
-      { op: 'connect', src: 'player', dst: 'fuzzer' },
-      { op: 'disconnect', src: 'player', dst: 'fuzzer' },
-      { op: 'send', event: { type: 'keyOn', pitch: 60, vel: 100 } },
-      { op: 'send', events: [{ type: 'start' }, { type: 'ctrlChange', chan: 3, ctrl: 7, value: 90 }] },
+    fc.constantFrom<[Record<string, unknown>, boolean]>(
+      [{ op: 'status' }, false],
+      [{ op: 'clients' }, false],
+      [{ op: 'watch' }, false],
+      [{ op: 'open', name: 'fuzzer', transient: true }, false],
+      [{ op: 'open', name: 'fuzzer', from: 'player' }, false],
+      [{ op: 'close' }, false],
+      [{ op: 'connect', src: 'player', dst: 'fuzzer' }, false],
+      [{ op: 'disconnect', src: 'player', dst: 'fuzzer' }, false],
+      [{ op: 'send', event: { type: 'keyOn', pitch: 60, vel: 100 } }, false],
+      [
+        { op: 'send', events: [{ type: 'start' }, { type: 'ctrlChange', chan: 3, ctrl: 7, value: 90 }] },
+        false,
+      ],
+      // The limit: 4,096 events a request, and one more.
+      [{ op: 'send', events: new Array(4_096).fill({ type: 'clock' }) }, false],
+      [{ op: 'send', events: new Array(4_097).fill({ type: 'clock' }) }, true],
     ),
     fc.option(
       fc.tuple(fc.constantFrom('name', 'from', 'transient', 'src', 'dst', 'event', 'events'), anyValue),
@@ -178,10 +184,10 @@ const nearlyValid: fc.Arbitrary<FuzzLine> = fc
     ),
     fc.option(fc.oneof(fc.integer(), fc.string({ maxLength: 10 })), { nil: undefined }),
   )
-  .map(([request, wrong, id]) => {
+  .map(([[request, bad], wrong, id]) => {
     const made: Record<string, unknown> = { ...request, ...(id === undefined ? {} : { id }) };
     if (wrong !== undefined && wrong[0] in request) made[wrong[0]] = wrong[1];
-    return line(JSON.stringify(made), false);
+    return line(JSON.stringify(made), bad);
   });
 
 // ------------------------------------------------------------------ garbage
@@ -334,6 +340,10 @@ describe('local endpoint fuzz', { timeout: 240_000 }, () => {
           size: 'max',
         }),
         async (batch) => {
+          // Each batch begins with a client open on the fuzzing connection (a batch may close it):
+          // without one, every send is refused before its events are even read.
+          fuzzer.socket.write('{"op":"open","name":"fuzzer","id":"opening"}\n');
+          await fuzzer.waitFor(fuzzer.lines.length, (text) => text.includes('"id":"opening"'), 'the open');
           const from = fuzzer.lines.length;
           const ids = batch.map(() => `sentinel-${++sentinel}`);
           fuzzer.socket.write(
