@@ -27,12 +27,12 @@ const FLOOD_MS = 60_000;
  * The bounds. What the flood makes the driver hold has a level: each slow
  * reader 8 MiB of unread lines before it is dropped, each connection one line
  * of 1 MiB at most, each churning client its own few KB until it goes. From
- * 35 s on, memory may grow no more than GC noise at this rate of allocation
- * (measured: the median of the last 10 s within a few MiB of 30–40 s'): 32 MiB.
+ * 30 s on, the highest RSS may rise no more than GC noise at this rate of
+ * allocation (measured: +11 and +14 MiB from 30–40 s to the last 10 s): 32 MiB.
  * A leak per client is what local-endpoint.test.ts measures exactly, on the
  * heap after a collection; this bounds the whole process under sustained
  * abuse. The whole flood may not take the driver more than 250 MiB above
- * where it started (measured: +107), room for a loaded machine's slow GC.
+ * where it started (measured: +106, +107), room for a loaded machine's slow GC.
  *
  * Not here: clients that hold events for later up to their limit (65,536
  * each). Each held event costs the driver some 3.3 KB, and the limit is per
@@ -164,15 +164,17 @@ describe('memory under a flood of hostile local clients', { timeout: 180_000 }, 
 
     const start = samples[0]?.mib ?? NaN;
     const peak = Math.max(...samples.map((s) => s.mib));
-    /** The median of the samples in [from, to): one sample's GC swing does not decide. */
-    const window = (from: number, to: number) => {
-      const inside = samples.filter((s) => s.at >= from && s.at < to).map((s) => s.mib);
-      return inside.sort((x, y) => x - y)[inside.length >> 1] ?? NaN;
-    };
+    /**
+     * The highest RSS of the samples in [from, to): its high-water mark. A collection may drop
+     * RSS by tens of MiB for a moment (measured: 184 → 145 MiB), which a median or a single
+     * sample would read as room; a leak instead raises the high-water mark, window after window.
+     */
+    const window = (from: number, to: number) =>
+      Math.max(...samples.filter((s) => s.at >= from && s.at < to).map((s) => s.mib));
     const settled = window(FLOOD_MS - 30_000, FLOOD_MS - 20_000);
     const last = window(FLOOD_MS - 10_000, Infinity);
     t.diagnostic(
-      `RSS ${start.toFixed(1)} MiB before, peak ${peak.toFixed(1)}, ${settled.toFixed(1)} at 30–40 s, ${last.toFixed(1)} in the last 10 s (medians)`,
+      `RSS ${start.toFixed(1)} MiB before, peak ${peak.toFixed(1)}, highest ${settled.toFixed(1)} at 30–40 s, ${last.toFixed(1)} in the last 10 s`,
     );
     assert.ok(last - settled <= LATE_GROWTH_MIB, `grew ${(last - settled).toFixed(1)} MiB in the last 20 s`);
     assert.ok(peak - start <= TOTAL_GROWTH_MIB, `grew ${(peak - start).toFixed(1)} MiB in all`);
