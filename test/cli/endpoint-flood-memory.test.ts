@@ -26,9 +26,10 @@ const FLOOD_MS = 60_000;
 /**
  * The bounds. What the flood makes the driver hold has a level: each slow
  * reader 8 MiB of unread lines before it is dropped, each connection one line
- * of 1 MiB at most, each churning client its own few KB until it goes. From
- * 30 s on, the highest RSS may rise no more than GC noise at this rate of
- * allocation (measured: +11 and +14 MiB from 30–40 s to the last 10 s): 32 MiB.
+ * of 1 MiB at most, each churning client its own few KB until it goes. So the
+ * highest RSS of 35–60 s may exceed that of 10–35 s by no more than GC noise
+ * at this rate of allocation (measured: +10.6, +11.5, +14 MiB; RSS swings by
+ * 40 MiB within a window as collections come and go): 32 MiB.
  * A leak per client is what local-endpoint.test.ts measures exactly, on the
  * heap after a collection; this bounds the whole process under sustained
  * abuse. The whole flood may not take the driver more than 250 MiB above
@@ -171,12 +172,15 @@ describe('memory under a flood of hostile local clients', { timeout: 180_000 }, 
      */
     const window = (from: number, to: number) =>
       Math.max(...samples.filter((s) => s.at >= from && s.at < to).map((s) => s.mib));
-    const settled = window(FLOOD_MS - 30_000, FLOOD_MS - 20_000);
-    const last = window(FLOOD_MS - 10_000, Infinity);
+    const settled = window(10_000, FLOOD_MS / 2 + 5_000);
+    const last = window(FLOOD_MS / 2 + 5_000, Infinity);
     t.diagnostic(
-      `RSS ${start.toFixed(1)} MiB before, peak ${peak.toFixed(1)}, highest ${settled.toFixed(1)} at 30–40 s, ${last.toFixed(1)} in the last 10 s`,
+      `RSS ${start.toFixed(1)} MiB before, peak ${peak.toFixed(1)}, highest ${settled.toFixed(1)} in 10–35 s, ${last.toFixed(1)} in 35–60 s`,
     );
-    assert.ok(last - settled <= LATE_GROWTH_MIB, `grew ${(last - settled).toFixed(1)} MiB in the last 20 s`);
+    assert.ok(
+      last - settled <= LATE_GROWTH_MIB,
+      `its high-water mark rose ${(last - settled).toFixed(1)} MiB from 10–35 s to 35–60 s`,
+    );
     assert.ok(peak - start <= TOTAL_GROWTH_MIB, `grew ${(peak - start).toFixed(1)} MiB in all`);
     driver.writeLine('q');
     assert.equal((await driver.exited).code, 0);
