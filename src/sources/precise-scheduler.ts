@@ -27,6 +27,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import { DeadlineQueue, type Queueable } from './deadline-queue.js';
 
 export interface PreciseSchedulerOptions {
   /** How long before a deadline Node's timer hands over to the sliced sleep, ms. */
@@ -41,6 +42,9 @@ export interface PreciseSchedulerOptions {
  */
 const WAKE_LATENCY_MS = 0.15;
 
+/** The longest delay Node's setTimeout keeps. */
+const MAX_TIMER_MS = 0x7fffffff;
+
 /** Something to wait on that nothing ever notifies: `Atomics.wait` on it is a sleep. */
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const sleep = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
@@ -48,16 +52,15 @@ const sleep = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
 type Work<T> = (this: SchedulerAction<T>, state?: T) => void;
 
 /** What the queue needs of an action, whatever its state type. */
-interface Pending {
+interface Pending extends Queueable {
   readonly closed: boolean;
-  deadline: number;
-  order: number;
   run(): void;
 }
 
 class PreciseAction<T> extends Subscription implements SchedulerAction<T>, Pending {
   deadline = 0;
   order = 0;
+  queued = false;
   /** The deadline of the run in progress; undefined between runs. */
   private runDeadline: number | undefined;
 
@@ -103,8 +106,8 @@ export class PreciseScheduler implements SchedulerLike {
   private readonly origin = performance.now();
   private readonly spinMs: number;
   private readonly sliceMs: number;
-  /** Sorted by (deadline, order). */
-  private readonly queue: Pending[] = [];
+  /** Earliest first, by (deadline, order). */
+  private readonly queue = new DeadlineQueue<Pending>();
   private nextOrder = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private immediate: ReturnType<typeof setImmediate> | undefined;
@@ -125,27 +128,24 @@ export class PreciseScheduler implements SchedulerLike {
 
   /** @internal (used by the actions) */
   enqueue(action: Pending, deadline: number): void {
-    this.dequeue(action);
-    action.deadline = deadline;
+    this.queue.remove(action);
+    // A NaN deadline (a NaN delay) never comes: it sorts last instead of breaking the order.
+    action.deadline = Number.isNaN(deadline) ? Infinity : deadline;
     action.order = this.nextOrder++;
-    const at = this.queue.findIndex(
-      (other) => other.deadline > deadline || (other.deadline === deadline && other.order > action.order),
-    );
-    this.queue.splice(at === -1 ? this.queue.length : at, 0, action);
-    if (at === 0 || this.queue.length === 1) this.arm();
+    this.queue.add(action);
+    if (this.queue.peek() === action) this.arm();
   }
 
   /** @internal */
   dequeue(action: Pending): void {
-    const at = this.queue.indexOf(action);
-    if (at === -1) return;
-    this.queue.splice(at, 1);
-    if (this.queue.length === 0) this.disarm();
+    if (!action.queued) return;
+    this.queue.remove(action);
+    if (this.queue.size === 0) this.disarm();
   }
 
   /** @internal */
   isQueued(action: Pending): boolean {
-    return this.queue.includes(action);
+    return action.queued;
   }
 
   /**
@@ -157,7 +157,7 @@ export class PreciseScheduler implements SchedulerLike {
   private pump = (): void => {
     this.timer = undefined;
     this.immediate = undefined;
-    const next = this.queue[0]?.deadline;
+    const next = this.queue.peek()?.deadline;
     if (next === undefined) return;
     let now = this.now();
     if (next - now > WAKE_LATENCY_MS) {
@@ -166,10 +166,9 @@ export class PreciseScheduler implements SchedulerLike {
     }
     // The last stretch, shorter than a wake-up can be trusted with, is watched on the clock.
     if (next - now <= WAKE_LATENCY_MS) while (now < next) now = this.now();
-    let dueCount = 0;
-    while (dueCount < this.queue.length && (this.queue[dueCount] as Pending).deadline <= now) dueCount += 1;
-    if (dueCount === 0) return this.arm();
-    const due = this.queue.splice(0, dueCount);
+    const due: Pending[] = [];
+    while ((this.queue.peek()?.deadline ?? Infinity) <= now) due.push(this.queue.pop() as Pending);
+    if (due.length === 0) return this.arm();
     let failure: { error: unknown } | undefined;
     for (const action of due) {
       // An action cancelled or rescheduled by one that ran before it waits for its new turn.
@@ -187,10 +186,11 @@ export class PreciseScheduler implements SchedulerLike {
 
   private arm(): void {
     this.disarm();
-    const first = this.queue[0];
+    const first = this.queue.peek();
     if (first === undefined) return;
     const wait = first.deadline - this.now() - this.spinMs;
-    if (wait >= 1) this.timer = setTimeout(this.pump, Math.floor(wait));
+    // Node fires a timer set past 2^31 − 1 ms (24.8 days) after 1 ms instead: wake then, and wait again.
+    if (wait >= 1) this.timer = setTimeout(this.pump, Math.min(Math.floor(wait), MAX_TIMER_MS));
     else this.immediate = setImmediate(this.pump);
   }
 

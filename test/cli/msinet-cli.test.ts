@@ -2,7 +2,7 @@
 // station (SPEC §2, docs/local-protocol.md): the JSON forms scripts rely on,
 // queries that never wake the driver, two local clients talking through it,
 // and the failures that exit 1.
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,6 +88,20 @@ function assertClientShape(entry: ClientEntry): void {
 }
 
 describe('msinet against a running driver', { timeout: 90_000 }, () => {
+  // One driver for the file, but each test starts from it as fresh: asleep, no client but its own.
+  // Each test closes what it opened; this waits for that (and tells which test did not).
+  beforeEach(async () => {
+    await until(
+      async () => {
+        const [state, listed] = await Promise.all([status(), clients()]);
+        return state.awake === false && listed.length === 1;
+      },
+      'the driver asleep with no client left from another test',
+      15_000,
+      0,
+    );
+  });
+
   test('queries never wake the driver: status --json says asleep before, between and after them', async () => {
     const first = await status();
     assert.equal(first.awake, false);

@@ -5,13 +5,29 @@
  * name), driven by its stdin commands, its REMOTE and RECV lines parsed.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Lab } from './lab.js';
+import type { Availability, Lab } from './lab.js';
 import type { Exit, LineProcess } from './line-process.js';
-import { REPO_ROOT } from './paths.js';
+import { ORIGINAL_PEER_DIR, REPO_ROOT } from './paths.js';
+
+/**
+ * Whether the original's source is here to build, and if not, the one reason
+ * every test that needs it skips with. It lies outside the repository (a
+ * fresh clone has none); CI puts it beside the clone and fails on the skip.
+ */
+export function originalPeerAvailable(): Availability {
+  return existsSync(join(ORIGINAL_PEER_DIR, 'build.sh'))
+    ? { ok: true }
+    : {
+        ok: false,
+        why:
+          `the original msInetDriver's source is not at ${ORIGINAL_PEER_DIR} ` +
+          '(the shared folder beside the clone; MSINET_SHARED_DIR points elsewhere)',
+      };
+}
 
 /** Where the original is built; `MSPEER_BUILD_DIR` overrides it. */
 export const ORIGINAL_BUILD_DIR = process.env.MSPEER_BUILD_DIR ?? '/tmp/msPeer-build';

@@ -1,31 +1,24 @@
 /**
  * Broadcast and unicast kept apart on a real two-station LAN (network
  * namespaces, see test/harness/lab.ts). Station B replays what an original
- * station sent in `original-peer/captures/lan.jsonl`: its HostID and its
+ * station sent in `test/fixtures/original-captures/lan.jsonl`: its HostID and its
  * port-255 Midi stream to the broadcast address, its main Midi stream to A.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { canUseNetns, Lab } from '../harness/lab.js';
 import type { LineProcess } from '../harness/line-process.js';
-import { ORIGINAL_PEER_DIR } from '../harness/paths.js';
+import { capturedPackets } from '../wire/golden.js';
 
 const PORT = 4950;
 const STATION = 'test/net/lan-station.ts';
 const WAIT_MS = 15_000;
 
-interface Capture {
-  src: string;
-  dst: string;
-  hex: string;
-}
-
-const captures = readFileSync(join(ORIGINAL_PEER_DIR, 'captures', 'lan.jsonl'), 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => JSON.parse(line) as Capture);
+const captures = capturedPackets('lan').map(({ src, dst, bytes }) => ({
+  src,
+  dst,
+  hex: bytes.toString('hex'),
+}));
 
 /** What the original station 10.66.0.1 sent: the first of its datagrams of `type` to `dst`. */
 function sentByOriginal(type: number, dst: string): string {

@@ -9,7 +9,15 @@ import { asyncScheduler, firstValueFrom, lastValueFrom, type SchedulerLike, type
 import type { LanInterface } from '../../src/sources/interfaces.js';
 import { lanUdp, type LanUdpEndpoint } from '../../src/sources/lan-udp.js';
 import { PortInUseError } from '../../src/sources/bind-error.js';
-import { bindUdp, closeUdp, freeUdpPort, nextMessage, sendUdp, takeWithin } from './udp-helpers.js';
+import {
+  bindUdp,
+  closeUdp,
+  freeUdpPort,
+  nextMessage,
+  sendUdp,
+  socketsOfThisProcessOn,
+  takeWithin,
+} from './udp-helpers.js';
 
 const loopback: LanInterface = {
   name: 'lo',
@@ -37,6 +45,15 @@ async function open(options: Partial<Parameters<typeof lanUdp>[0]> & { port: num
 }
 
 const bytes = (text: string) => new TextEncoder().encode(text);
+
+/** Resolves once no socket of this process is bound to `port`; says how many are left if some stay. */
+async function noSocketLeftOn(port: number, withinMs = 2_000): Promise<void> {
+  const deadline = performance.now() + withinMs;
+  while (socketsOfThisProcessOn('udp', port) > 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(socketsOfThisProcessOn('udp', port), 0, `sockets of this process left on UDP port ${port}`);
+}
 const text = (data: Uint8Array) => new TextDecoder().decode(data);
 
 describe('lanUdp on loopback', () => {
@@ -148,6 +165,13 @@ describe('lanUdp on loopback', () => {
       const error = await firstValueFrom(lanUdp({ port, interfaces: [loopback] })).catch((e: unknown) => e);
       assert.ok(error instanceof PortInUseError);
       assert.equal(error.address, loopback.broadcast);
+      // The kernel's count: the blocker's socket is the only one on the port; the one on
+      // 127.0.0.1, bound before the broadcast address failed, was closed.
+      const deadline = performance.now() + 2_000;
+      while (socketsOfThisProcessOn('udp', port) > 1 && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(socketsOfThisProcessOn('udp', port), 1, 'only the blocker holds the port');
       await closeUdp(await bindUdp(port, loopback.address));
     } finally {
       await closeUdp(blocker);
@@ -158,8 +182,10 @@ describe('lanUdp on loopback', () => {
     const port = await freeUdpPort();
     const { endpoint, close } = await open({ port });
     const ended = lastValueFrom(endpoint.datagrams$, { defaultValue: 'completed' });
+    assert.equal(socketsOfThisProcessOn('udp', port), 2, 'bound on the address and on the broadcast address');
     close();
     assert.equal(await ended, 'completed');
+    await noSocketLeftOn(port);
     await closeUdp(await bindUdp(port, loopback.address));
     await closeUdp(await bindUdp(port, loopback.broadcast));
   });
@@ -168,7 +194,15 @@ describe('lanUdp on loopback', () => {
     const port = await freeUdpPort();
     const subscription = lanUdp({ port, interfaces: [loopback] }).subscribe();
     subscription.unsubscribe();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Twice, a while apart: a bind that completes after the unsubscription must be undone too.
+    for (const waitMs of [50, 250]) {
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      assert.equal(
+        socketsOfThisProcessOn('udp', port),
+        0,
+        `a socket left on UDP port ${port} after ${waitMs} ms`,
+      );
+    }
     await closeUdp(await bindUdp(port, loopback.address));
     await closeUdp(await bindUdp(port, loopback.broadcast));
   });

@@ -24,7 +24,7 @@ import { problemCounter } from '../../src/sinks/rate-limited-log.js';
 import { silentLogger } from '../../src/sinks/logger.js';
 import { encodePacket } from '../../src/wire/codec.js';
 import type { Packet } from '../../src/wire/packet.js';
-import { takeWithin } from './udp-helpers.js';
+import { socketsOfThisProcessOn, takeWithin } from './udp-helpers.js';
 
 const HOST = '127.0.0.1';
 /** Fails a test that waits forever instead of hanging the run; no test is near it. */
@@ -317,11 +317,14 @@ describe('tcpListener and tcpConnect on loopback', () => {
     const connection = await accepted;
     const packetsDone = lastValueFrom(connection.packets$, { defaultValue: 'completed' });
     const rawGone = ended(raw);
+    // The listener and the connection it accepted; the raw end's local port is another.
+    assert.equal(socketsOfThisProcessOn('tcp', port), 2, 'the kernel shows the listener and its connection');
     subscription.unsubscribe();
     await rawGone;
     assert.equal(await packetsDone, 'completed');
     // Our FIN or the peer's answering one may be seen first; either way it closed.
     assert.match(await firstValueFrom(connection.closed$), /^closed/);
+    assert.equal(socketsOfThisProcessOn('tcp', port), 0, 'neither the listener nor its connection is left');
     const again = await listen({ port });
     again.subscription.unsubscribe();
   });
@@ -343,7 +346,15 @@ describe('tcpListener and tcpConnect on loopback', () => {
   test('unsubscribing the listener before it listens leaves the port free', HANG_GUARD, async () => {
     const port = await freeTcpPort();
     tcpListener({ host: HOST, port }).subscribe().unsubscribe();
-    await pause(50);
+    // Twice, a while apart: a listen that completes after the unsubscription must be undone too.
+    for (const waitMs of [50, 250]) {
+      await pause(waitMs);
+      assert.equal(
+        socketsOfThisProcessOn('tcp', port),
+        0,
+        `a socket left on TCP port ${port} after ${waitMs} ms`,
+      );
+    }
     const again = await listen({ port });
     again.subscription.unsubscribe();
   });

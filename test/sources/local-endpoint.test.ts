@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync, statSync, writeFileSync, readFileSync, existsSync 
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, beforeEach, describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { filter, firstValueFrom, type Subscription } from 'rxjs';
 import { createHub, type Hub } from '../../src/sinks/hub.js';
 import { connectEndpoint, NoDriverError, type EndpointClient } from '../../src/tool/endpoint-client.js';
@@ -133,11 +135,12 @@ describe('local endpoint: the socket', { timeout: 20_000 }, () => {
 });
 
 describe('local endpoint: messages', { timeout: 20_000 }, () => {
+  // Each test has an endpoint and a hub of its own: none depends on what another left open.
   let endpoint: Awaited<ReturnType<typeof serve>>;
-  before(async () => {
+  beforeEach(async () => {
     endpoint = await serve();
   });
-  after(() => endpoint.stop());
+  afterEach(() => endpoint.stop());
 
   test('queries open no client, so they never wake the driver', async () => {
     const client = await connectEndpoint(endpoint.path);
@@ -297,7 +300,8 @@ describe('local endpoint: messages', { timeout: 20_000 }, () => {
       if (p.push === 'clients') lists.push(p.clients.map((c) => c.name));
     });
     const reply = await watcher.request('open', { name: 'watcher', fromRemotes: true });
-    assert.deepEqual(reply, { ok: true, op: 'open', id: 1, ref: 1, name: 'watcher', woke: true, awakeMs: 0 });
+    const ref = endpoint.hub.snapshot().clients.find((c) => c.name === 'watcher')?.ref;
+    assert.deepEqual(reply, { ok: true, op: 'open', id: 1, ref, name: 'watcher', woke: true, awakeMs: 0 });
     const hostA = endpoint.hub.addRemote('hostA', '10.0.0.2');
     assert.ok(hostA.ok);
     await until(() => lists.length >= 2, 'two lists');
@@ -305,9 +309,150 @@ describe('local endpoint: messages', { timeout: 20_000 }, () => {
       ['msLANDriver', 'watcher'],
       ['msLANDriver', 'watcher', 'hostA'],
     ]);
-    assert.deepEqual(endpoint.hub.snapshot().connections, [{ src: hostA.value.ref, dst: 1 }]);
+    assert.deepEqual(endpoint.hub.snapshot().connections, [{ src: hostA.value.ref, dst: ref }]);
     endpoint.hub.removeRemote(hostA.value.ref);
     watcher.close();
     await until(() => endpoint.hub.snapshot().clients.length === 1, 'the watcher to close');
+  });
+});
+
+describe('local endpoint: limits', { timeout: 60_000 }, () => {
+  let endpoint: Awaited<ReturnType<typeof serve>>;
+  beforeEach(async () => {
+    endpoint = await serve();
+  });
+  afterEach(() => endpoint.stop());
+
+  /** Deliveries a client received, counted as they come. */
+  const counted = (client: EndpointClient) => {
+    const got: DeliveryPush[] = [];
+    client.pushes$
+      .pipe(filter((p): p is DeliveryPush => p.push === 'delivery'))
+      .subscribe((p) => got.push(p));
+    return got;
+  };
+
+  test('4,096 events in one send go; 4,097 are refused, and none of them is sent', async () => {
+    const player = await connectEndpoint(endpoint.path);
+    const synth = await connectEndpoint(endpoint.path);
+    assert.equal((await synth.request('open', { name: 'synth' })).ok, true);
+    assert.equal((await player.request('open', { name: 'player' })).ok, true);
+    assert.equal((await player.request('connect', { src: 'player', dst: 'synth' })).ok, true);
+    const got = counted(synth);
+    const events = (n: number, chan: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        type: 'ctrlChange',
+        chan,
+        ctrl: i % 128,
+        value: (i >> 7) % 128,
+      }));
+
+    const { id: _one, ...allSent } = await player.request('send', { events: events(4_096, 1) });
+    assert.deepEqual(allSent, { ok: true, op: 'send', sent: 4_096 });
+    const { id: _two, ...refused } = await player.request('send', { events: events(4_097, 2) });
+    assert.deepEqual(refused, { ok: false, op: 'send', error: 'events: more than 4096 in one request' });
+    // A last event, sent after the refused ones: once it is in, anything they sent would be too.
+    await player.request('send', { event: { type: 'stop', chan: 3 } });
+    await until(() => got.some((d) => d.event['type'] === 'stop'), 'the last event');
+    assert.equal(got.filter((d) => d.event['chan'] === 1).length, 4_096, 'all of the 4,096');
+    assert.equal(got.filter((d) => d.event['chan'] === 2).length, 0, 'none of the 4,097');
+    player.close();
+    synth.close();
+  });
+
+  test('a reader that leaves more than 8 MiB unread is dropped; the sender and other readers carry on', async (t) => {
+    const player = await connectEndpoint(endpoint.path);
+    const reader = await connectEndpoint(endpoint.path);
+    assert.equal((await player.request('open', { name: 'player' })).ok, true);
+    assert.equal((await reader.request('open', { name: 'reader', from: 'player' })).ok, true);
+    const read = counted(reader);
+    const slow = raw(endpoint.path);
+    slow.socket.write('{"op":"open","name":"slow","from":"player"}\n');
+    assert.equal((await slow.line())['ok'], true);
+    slow.socket.pause(); // reads nothing more: the kernel's buffers fill, then the endpoint's
+
+    // SysEx deliveries of about 1.3 KB each, 700 to a request (a request line stays under
+    // its 1 MiB limit), until the slow reader is dropped.
+    const PER_REQUEST = 700;
+    const sysEx = { type: 'sysEx', data: new Array<number>(300).fill(0x7f) };
+    const dropped = () =>
+      endpoint.notices.find((n) => n.kind === 'log' && /slow \(ref \d+\): reads too slowly/.test(n.message));
+    let sent = 0;
+    for (let request = 0; request < 40 && dropped() === undefined; request++) {
+      const reply = await player.request('send', { events: new Array(PER_REQUEST).fill(sysEx) });
+      assert.equal(reply.ok, true, JSON.stringify(reply));
+      sent += PER_REQUEST;
+      await player.flushed();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const notice = dropped();
+    assert.ok(notice?.kind === 'log', `dropped after ${sent} deliveries`);
+    const unread = Number(/\((\d+) bytes unread\)/.exec(notice.message)?.[1]);
+    t.diagnostic(`dropped after ${sent} deliveries sent, with ${unread} bytes unread`);
+    // Not before 8 MiB, and not long after: a loop turn's deliveries at most (a request's ~0.9 MB; 2 MiB of room).
+    assert.ok(unread > 8 * 2 ** 20, `dropped at ${unread} bytes unread, not above 8 MiB`);
+    assert.ok(unread < 10 * 2 ** 20, `${unread} bytes unread: the limit did not hold`);
+    await until(
+      () => !endpoint.hub.snapshot().clients.some((c) => c.name === 'slow'),
+      'the slow reader to be closed',
+    );
+    slow.socket.resume();
+    await slow.ended;
+
+    // The others carry on: the reader has every event, the player still sends.
+    await until(() => read.length >= sent, `the reader's ${sent} deliveries`);
+    assert.equal((await player.request('send', { event: { type: 'stop' } })).ok, true);
+    await until(() => read.some((d) => d.event['type'] === 'stop'), 'the event after the drop');
+    player.close();
+    reader.close();
+  });
+
+  test('3,000 clients that come and go, half of them vanishing mid-line, leave nothing behind on the heap', async (t) => {
+    // A collection on demand, as --expose-gc would give it, to read the heap without garbage.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heapAfterGc = async () => {
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return process.memoryUsage().heapUsed;
+    };
+    const listener = await connectEndpoint(endpoint.path);
+    assert.equal((await listener.request('open', { name: 'listener' })).ok, true);
+    // Counted, not kept: this process's heap is the one measured.
+    let heard = 0;
+    listener.pushes$.pipe(filter((p) => p.push === 'delivery')).subscribe(() => (heard += 1));
+    const churn = async (clients: number) => {
+      for (let i = 0; i < clients; i++) {
+        const { socket, line, ended } = raw(endpoint.path);
+        const name = `churn-${i}`;
+        socket.write(
+          `${JSON.stringify({ op: 'open', name, transient: i % 4 < 2 })}\n` +
+            `${JSON.stringify({ op: 'connect', src: name, dst: 'listener' })}\n` +
+            `${JSON.stringify({ op: 'send', events: [{ type: 'start' }, { type: 'keyOn', pitch: 1, vel: 1, date: 1e12 }] })}\n`,
+        );
+        for (let replies = 0; replies < 3;) if (!('push' in (await line()))) replies += 1;
+        if (i % 2 === 0) socket.end('{"op":"close"}\n');
+        else {
+          socket.write('{"op":"send","event":{"type":"ke');
+          socket.destroy();
+        }
+        await ended;
+      }
+    };
+    await churn(300); // the code paths warmed up, their caches filled
+    const before = await heapAfterGc();
+    await churn(3_000);
+    await until(() => endpoint.hub.snapshot().clients.length === 2, 'the churn to be gone');
+    const grown = (await heapAfterGc()) - before;
+    t.diagnostic(
+      `heap after GC grew ${(grown / 1024).toFixed(0)} KiB over 3,000 clients; the listener heard ${heard}`,
+    );
+    assert.ok(heard >= 3_300, 'each client reached the listener');
+    // Measured: about 200 bytes a client (this test's own bookkeeping among them). A client's state left behind (its session, Subjects,
+    // subscriptions, a held event) is kilobytes: 3,000 of them would be several MiB.
+    assert.ok(grown < 2 * 2 ** 20, `${(grown / 1024).toFixed(0)} KiB left on the heap`);
+    listener.close();
   });
 });

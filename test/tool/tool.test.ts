@@ -122,7 +122,10 @@ describe('msinet against a driver endpoint', { timeout: 90_000 }, () => {
       ]);
       assert.equal(before.stdout.trim().split('\n').length, 1);
       assert.equal(after.code, 0, after.stderr);
-      assert.match(after.stdout, /^\s*1\s+remote\s+hostA\s+10\.0\.0\.2$/m);
+      assert.match(
+        after.stdout,
+        new RegExp(`^\\s*${hostA.value.ref}\\s+remote\\s+hostA\\s+10\\.0\\.0\\.2$`, 'm'),
+      );
     } finally {
       hub.removeRemote(hostA.value.ref);
     }
