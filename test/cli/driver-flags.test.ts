@@ -78,6 +78,7 @@ describe('msInetDriver flags, each through a real driver', { timeout: 90_000 }, 
   test('--verbose logs what the default level does (msinet has no debug message yet)', async () => {
     const port = await freePort();
     const proc = await startDriver(port, socketPath(), ['--verbose']);
+    await proc.waitForLine(/is running/, 5_000, { stream: 'stderr' }); // said once it serves, just after
     for (const expected of [/is running/, /UDP port: \d+ maximum latency allowed/, /local clients: /]) {
       assert.ok(
         proc.stderrLines.some((line) => INFO_LINE.test(line) && expected.test(line)),
@@ -113,17 +114,24 @@ describe('msInetDriver flags, each through a real driver', { timeout: 90_000 }, 
     assert.deepEqual(info, [], 'no info line, from start to quit');
   });
 
-  // When WAN lands, this test flips: -s starts a WAN driver on port 4951, and
-  // `msinet status --json` says mode 'wan' (parse-driver-args.test.ts already expects that config).
-  test('-s: WAN mode is refused for now, with a reason and exit 1; nothing listens', async () => {
+  test('-s: a WAN server (TCP server mode, -m 32) on the port given, awake with no client; q quits', async () => {
+    const port = await freePort();
     const socket = socketPath();
-    const result = await driver(['-s', '--socket', socket, '-p', String(await freePort())]);
-    assert.equal(result.code, 1, result.stderr);
-    assert.match(
-      result.stderr,
-      /error: WAN mode \(-s\) is not available in this version of msinet; run without -s/,
+    const proc = await startDriver(port, socket, ['-s']);
+    assert.ok(proc.stderrLines.some((line) => line.endsWith('TCP server mode on: 32 clients allowed')));
+    const shown = await status(socket);
+    assert.deepEqual(
+      [shown['mode'], shown['port'], shown['awake'], shown['maxLatency'], shown['grouping']],
+      [
+        'wan',
+        port,
+        true, // a WAN station never sleeps
+        1500,
+        200,
+      ],
     );
-    assert.equal(existsSync(socket), false);
+    proc.writeLine('q');
+    assert.equal((await proc.exited).code, 0);
   });
 
   test('--interface or --bind that names nothing usable: one error naming it, exit 1, nothing listens', async () => {
@@ -166,12 +174,16 @@ describe('msInetDriver flags, each through a real driver', { timeout: 90_000 }, 
     }
   });
 
-  test('--midi: a warning that MIDI ports are not available yet; the driver runs on', async () => {
+  test('--midi with no MIDI subsystem here: one warning line saying so; the driver runs on', async () => {
     const port = await freePort();
     const socket = socketPath();
     const proc = await startDriver(port, socket, ['--midi', '--midi-in', 'x', '--midi-out', 'y']);
+    await proc.waitForLine(/no MIDI subsystem/, 5_000, { stream: 'stderr' });
     assert.ok(
-      proc.stderrLines.some((line) => /warn: MIDI ports .* are not available in this version/.test(line)),
+      proc.stderrLines.filter((line) =>
+        /warn: no MIDI subsystem: .*; running on without MIDI ports$/.test(line),
+      ).length === 1,
+      proc.stderrLines.join('\n'),
     );
     await sleep(100);
     assert.ok(proc.running);

@@ -9,7 +9,6 @@
 //   driver holds for it must stay bounded, however far and however many.
 // - A station whose packets each span a wide range of relative dates: its
 //   events must be delivered near their dates, not ever later.
-// Both fail today and are marked todo with the reason; see each test.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -67,51 +66,39 @@ describe(
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    test(
-      'does not hold up the next station: it is opened, and its Echo answered, as if nothing were held',
-      {
-        todo:
-          'src/driver.ts (the lead is rewriting it): applied$ is one concatMap over every table effect, so a ' +
-          "close that waits for the leaving station's held events holds back every later open, close, Echo " +
-          'reply and rejection count until then — and, under a flood, queues them without bound',
-      },
-      async (t) => {
-        await leaving.announce(100);
-        assert.ok((await lists('leaving', 10_000)) !== undefined, 'the leaving station is listed first');
-        await leaving.midi({ events: noteBytes({ pitch: 60, vel: 90, dur: 10, date: HELD_MS }) });
-        await leaving.silence();
-        await leaving.bye();
+    test('does not hold up the next station: it is opened, and its Echo answered, as if nothing were held', async (t) => {
+      await leaving.announce(100);
+      assert.ok((await lists('leaving', 10_000)) !== undefined, 'the leaving station is listed first');
+      await leaving.midi({ events: noteBytes({ pitch: 60, vel: 90, dur: 10, date: HELD_MS }) });
+      await leaving.silence();
+      await leaving.bye();
 
-        // The Bye is in before anything of the newcomer's: they come from different hosts.
-        await sleep(500);
-        const echoSent = performance.now();
-        await newcomer.raw(
-          Buffer.concat([packetHeader(PACKET_TYPE.echo), Buffer.from([1, 2, 3, 4, 5, 6, 7, 8])]),
-        );
-        await newcomer.announce(100);
-        // Waited for well past the bound, not for the held events: a driver that stalls fails in seconds.
-        const [listedAfter, repliedAfter] = await Promise.all([
-          lists('newcomer', WAIT_MS),
-          newcomer
-            .waitForPacket(
-              (p) => p.packet.kind === 'other' && p.packet.type === PACKET_TYPE.echoReply,
-              WAIT_MS,
-            )
-            .then(() => performance.now() - echoSent)
-            .catch(() => undefined),
-        ]);
-        const shown = (ms: number | undefined) =>
-          ms === undefined ? `more than ${WAIT_MS}` : String(Math.round(ms));
-        t.diagnostic(
-          `newcomer listed after ${shown(listedAfter)} ms; its Echo answered after ${shown(repliedAfter)} ms`,
-        );
-        assert.ok(listedAfter !== undefined && listedAfter <= DISCOVERY_BOUND_MS, 'listed as soon as ever');
-        assert.ok(
-          repliedAfter !== undefined && repliedAfter <= DISCOVERY_BOUND_MS,
-          'its Echo answered at once',
-        );
-      },
-    );
+      // The Bye is in before anything of the newcomer's: they come from different hosts.
+      await sleep(500);
+      const echoSent = performance.now();
+      await newcomer.raw(
+        Buffer.concat([packetHeader(PACKET_TYPE.echo), Buffer.from([1, 2, 3, 4, 5, 6, 7, 8])]),
+      );
+      await newcomer.announce(100);
+      // Waited for well past the bound, not for the held events: a driver that stalls fails in seconds.
+      const [listedAfter, repliedAfter] = await Promise.all([
+        lists('newcomer', WAIT_MS),
+        newcomer
+          .waitForPacket((p) => p.packet.kind === 'other' && p.packet.type === PACKET_TYPE.echoReply, WAIT_MS)
+          .then(() => performance.now() - echoSent)
+          .catch(() => undefined),
+      ]);
+      const shown = (ms: number | undefined) =>
+        ms === undefined ? `more than ${WAIT_MS}` : String(Math.round(ms));
+      t.diagnostic(
+        `newcomer listed after ${shown(listedAfter)} ms; its Echo answered after ${shown(repliedAfter)} ms`,
+      );
+      assert.ok(listedAfter !== undefined && listedAfter <= DISCOVERY_BOUND_MS, 'listed as soon as ever');
+      assert.ok(
+        repliedAfter !== undefined && repliedAfter <= DISCOVERY_BOUND_MS,
+        'its Echo answered at once',
+      );
+    });
   },
 );
 
@@ -145,50 +132,41 @@ describe(
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    test(
-      `cannot make the driver hold without bound: ${FAR_PAIRS} more events an hour ahead add under ${FAR_GROWTH_MIB} MiB`,
-      {
-        todo:
-          'src/operators/plan-delivery.ts and src/driver.ts (the lead is rewriting them): a packet dated ahead of ' +
-          "the station's clock reference is planned that far ahead (transit < 0 has no bound) and held until " +
-          'then, so memory grows with what such a station sends (measured: the second 5,000 add 38 MiB; dated now, they add none)',
-      },
-      async (t) => {
-        const pid = findProcess(station.driver.pid ?? -1, 'msInetDriver');
-        assert.ok(pid !== undefined);
-        const flood = lab.spawnTypeScript('y', 'test/netns/far-ahead-flood.ts', [
-          station.address,
-          '4950',
-          'farAhead',
-          String(FAR_PAIRS),
-          String(FAR_AHEAD_MS),
-        ]);
-        await flood.waitForLine(/^ready$/, 30_000);
-        /** Sends FAR_PAIRS more pairs; the driver's RSS once it has taken them in. */
-        const round = async (n: number): Promise<number> => {
-          flood.writeLine('go');
-          await flood.waitForLine(new RegExp(`^sent ${n * FAR_PAIRS}$`), 60_000);
-          await sleep(2_000);
-          return rssMiB(pid) ?? NaN;
-        };
-        // The first round grows the heap to what the traffic needs, held or not; the second
-        // round adds only what is held: a bounded driver holds no more than after the first.
-        const first = await round(1);
-        const second = await round(2);
-        flood.closeStdin();
-        t.diagnostic(
-          `driver RSS ${first.toFixed(1)} MiB after ${FAR_PAIRS} pairs, ${second.toFixed(1)} after ${2 * FAR_PAIRS}`,
-        );
-        assert.ok(
-          station.logLinesSince(0, /farAhead : connection complete/).length > 0,
-          'the station was opened, so its packets were taken in',
-        );
-        assert.ok(
-          second - first < FAR_GROWTH_MIB,
-          `grew ${(second - first).toFixed(1)} MiB in the second round`,
-        );
-      },
-    );
+    test(`cannot make the driver hold without bound: ${FAR_PAIRS} more events an hour ahead add under ${FAR_GROWTH_MIB} MiB`, async (t) => {
+      const pid = findProcess(station.driver.pid ?? -1, 'msInetDriver');
+      assert.ok(pid !== undefined);
+      const flood = lab.spawnTypeScript('y', 'test/netns/far-ahead-flood.ts', [
+        station.address,
+        '4950',
+        'farAhead',
+        String(FAR_PAIRS),
+        String(FAR_AHEAD_MS),
+      ]);
+      await flood.waitForLine(/^ready$/, 30_000);
+      /** Sends FAR_PAIRS more pairs; the driver's RSS once it has taken them in. */
+      const round = async (n: number): Promise<number> => {
+        flood.writeLine('go');
+        await flood.waitForLine(new RegExp(`^sent ${n * FAR_PAIRS}$`), 60_000);
+        await sleep(2_000);
+        return rssMiB(pid) ?? NaN;
+      };
+      // The first round grows the heap to what the traffic needs, held or not; the second
+      // round adds only what is held: a bounded driver holds no more than after the first.
+      const first = await round(1);
+      const second = await round(2);
+      flood.closeStdin();
+      t.diagnostic(
+        `driver RSS ${first.toFixed(1)} MiB after ${FAR_PAIRS} pairs, ${second.toFixed(1)} after ${2 * FAR_PAIRS}`,
+      );
+      assert.ok(
+        station.logLinesSince(0, /farAhead : connection complete/).length > 0,
+        'the station was opened, so its packets were taken in',
+      );
+      assert.ok(
+        second - first < FAR_GROWTH_MIB,
+        `grew ${(second - first).toFixed(1)} MiB in the second round`,
+      );
+    });
   },
 );
 
@@ -224,41 +202,32 @@ describe(
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    test(
-      `its last event is delivered about when it is due, not later and later: ${SPREAD_PACKETS} packets 10 ms apart`,
-      {
-        todo:
-          'src/operators/plan-delivery.ts (the lead is rewriting it): planStep starts each packet no earlier than ' +
-          "the previous one's last event minus its own first relative date, so packets spanning ±1 s are each " +
-          'planned 2 s after the one before: the schedule runs away, and holds ever more',
-      },
-      async (t) => {
-        for (let i = 0; i < SPREAD_PACKETS; i++) {
-          const last = i === SPREAD_PACKETS - 1;
-          await spreader.midi({
-            events: Buffer.concat([
-              noteBytes({ pitch: i % 100, vel: 1, dur: 1, chan: 5, date: -SPREAD_MS }),
-              noteBytes({ pitch: last ? 127 : i % 100, vel: 1, dur: 1, chan: last ? 6 : 5, date: SPREAD_MS }),
-            ]),
-          });
-          await sleep(10);
-        }
-        const sentAt = performance.now();
-        // Due SPREAD_MS after it was sent (plus -lat 10): a second and a half is room for a loaded machine.
-        const DUE_WITHIN_MS = SPREAD_MS + 1_500;
-        const delivered = await dump
-          .waitUntil(
-            () => (dump.stdoutLines.some((line) => line.includes('"chan":6')) ? true : undefined),
-            DUE_WITHIN_MS + 3_000,
-            "the last packet's later event",
-          )
-          .then(() => performance.now() - sentAt)
-          .catch(() => undefined);
-        t.diagnostic(
-          `the last event came ${delivered === undefined ? `more than ${DUE_WITHIN_MS + 3_000}` : Math.round(delivered)} ms after it was sent`,
-        );
-        assert.ok(delivered !== undefined && delivered <= DUE_WITHIN_MS, 'delivered about when due');
-      },
-    );
+    test(`its last event is delivered about when it is due, not later and later: ${SPREAD_PACKETS} packets 10 ms apart`, async (t) => {
+      for (let i = 0; i < SPREAD_PACKETS; i++) {
+        const last = i === SPREAD_PACKETS - 1;
+        await spreader.midi({
+          events: Buffer.concat([
+            noteBytes({ pitch: i % 100, vel: 1, dur: 1, chan: 5, date: -SPREAD_MS }),
+            noteBytes({ pitch: last ? 127 : i % 100, vel: 1, dur: 1, chan: last ? 6 : 5, date: SPREAD_MS }),
+          ]),
+        });
+        await sleep(10);
+      }
+      const sentAt = performance.now();
+      // Due SPREAD_MS after it was sent (plus -lat 10): a second and a half is room for a loaded machine.
+      const DUE_WITHIN_MS = SPREAD_MS + 1_500;
+      const delivered = await dump
+        .waitUntil(
+          () => (dump.stdoutLines.some((line) => line.includes('"chan":6')) ? true : undefined),
+          DUE_WITHIN_MS + 3_000,
+          "the last packet's later event",
+        )
+        .then(() => performance.now() - sentAt)
+        .catch(() => undefined);
+      t.diagnostic(
+        `the last event came ${delivered === undefined ? `more than ${DUE_WITHIN_MS + 3_000}` : Math.round(delivered)} ms after it was sent`,
+      );
+      assert.ok(delivered !== undefined && delivered <= DUE_WITHIN_MS, 'delivered about when due');
+    });
   },
 );
