@@ -118,6 +118,8 @@ export interface HubOptions {
   scheduler?: SchedulerLike;
   /** Bound on future-dated events one client may hold (SPEC §10). Default 65,536. */
   maxHeldPerClient?: number;
+  /** Bound on future-dated events all clients together may hold: memory stays bounded however many clients. Default 65,536. */
+  maxHeldInAll?: number;
   /** `--linger`: the driver stays awake this long after its last local client closes. Default 0. */
   lingerMs?: number;
   /** A WAN driver never sleeps. */
@@ -199,6 +201,9 @@ const SENT: Result<void> = ok(undefined);
 export function createHub(options: HubOptions): Hub {
   const scheduler = options.scheduler ?? asyncScheduler;
   const maxHeld = options.maxHeldPerClient ?? DEFAULT_MAX_HELD;
+  const maxHeldInAll = options.maxHeldInAll ?? DEFAULT_MAX_HELD;
+  /** Events held for later dates, all clients together. */
+  let heldInAll = 0;
 
   const requests = new Subject<Request>();
   const sent = new Subject<Sent>();
@@ -256,6 +261,7 @@ export function createHub(options: HubOptions): Hub {
             takeUntil(session.closed),
             finalize(() => {
               session.held -= 1;
+              heldInAll -= 1;
               heldChanged.next();
             }),
           );
@@ -341,7 +347,11 @@ export function createHub(options: HubOptions): Hub {
         return SENT;
       }
       if (session.held >= maxHeld) return fail(`${name} holds ${maxHeld} events for later dates already`);
+      if (heldInAll >= maxHeldInAll) {
+        return fail(`the driver holds ${maxHeldInAll} events for later dates already, from all its clients`);
+      }
       session.held += 1;
+      heldInAll += 1;
       sent.next({ from: ref, event });
       return SENT;
     };

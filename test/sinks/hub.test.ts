@@ -102,6 +102,23 @@ describe('hub: local to local', () => {
   });
 });
 
+test('all clients together hold a bounded number of future-dated events; what has left frees room', () => {
+  const testScheduler = scheduler();
+  testScheduler.run(() => {
+    const hub = createHub({ driverName: 'msLANDriver', scheduler: testScheduler, maxHeldInAll: 3 });
+    const [one, two] = [opened(hub, 'one'), opened(hub, 'two')];
+    assert.ok(one.send(keyOn(60, 10)).ok);
+    assert.ok(one.send(keyOn(61, 20)).ok);
+    assert.ok(two.send(keyOn(62, 20)).ok);
+    assert.deepEqual(two.send(keyOn(63, 20)), {
+      ok: false,
+      reason: 'the driver holds 3 events for later dates already, from all its clients',
+    });
+    testScheduler.schedule(() => assert.ok(two.send(keyOn(64, 20)).ok, 'the one due at 10 has left'), 11);
+    testScheduler.schedule(() => hub.dispose(), 30);
+  });
+});
+
 describe('hub: remotes', () => {
   test('deliver fans an event out to every local client connected from that remote, now', () => {
     const testScheduler = scheduler();
