@@ -61,6 +61,8 @@ export interface LoadFigures {
   cpu: { server?: number; dump?: number; clients?: number };
   /** kB: the server before the clients came, at the end of the run, and its peak. */
   serverRss: { alone?: number; end?: number; peak?: number };
+  /** The server's VmRSS every RSS_EVERY_MS of the run, kB: does it level off? */
+  rssSeries: (number | undefined)[];
   /** Share of the run during which some task waited for a CPU. */
   pressure?: number;
   wallSeconds: number;
@@ -76,6 +78,8 @@ const SERVER_PORT = 4951;
 const CLIENTS_FIRST_PORT = 4960;
 const START_TIMEOUT_MS = 20_000;
 const READY_TIMEOUT_MS = 40_000;
+export const RSS_EVERY_MS = 10_000;
+const DUMP_GONE = Symbol('dump gone');
 /** After the last send, how long deliveries may take beyond G + maxLat. */
 const TAIL_MS = 3_000;
 
@@ -92,6 +96,7 @@ export async function measureServerLoad(lab: Lab, plan: LoadPlan): Promise<LoadF
   const flags = ['-g', String(plan.g), '-lat', String(plan.lat)];
   const processes: LineProcess[] = [];
   let dump: StreamedProcess | undefined;
+  let sampling: ReturnType<typeof setInterval> | undefined;
   try {
     const server = lab.spawn(
       SERVER_HOST,
@@ -107,9 +112,25 @@ export async function measureServerLoad(lab: Lab, plan: LoadPlan): Promise<LoadF
     await server.waitForLine(/local clients: /, START_TIMEOUT_MS, { stream: 'stderr' });
 
     const deliveries = new Deliveries();
-    dump = streamLines(lab, SERVER_HOST, [cli('msinet'), '--socket', socket, 'dump', '--json'], (line) =>
-      deliveries.read(line, benchClock()),
+    const receiver = streamLines(
+      lab,
+      SERVER_HOST,
+      [cli('msinet'), '--socket', socket, 'dump', '--json'],
+      (line) => deliveries.read(line, benchClock()),
     );
+    dump = receiver;
+    /**
+     * `work`, unless dump goes first: the server drops a local client that
+     * reads too slowly (8 MiB behind, 2 s of this run's deliveries), which a
+     * machine too busy to run dump causes; the figures would then be nothing.
+     */
+    const whileDumpRuns = async <T>(work: Promise<T>): Promise<T> => {
+      work.catch(() => undefined); // if dump goes first, work fails later, when the lab stops
+      const result = await Promise.race([work, receiver.exited.then(() => DUMP_GONE)]);
+      if (result !== DUMP_GONE) return result as T;
+      const why = [...receiver.stderrTail, ...problemLines([server])].join('; ') || 'it said nothing';
+      throw new Error(`msinet dump stopped during the run: ${why}`);
+    };
     await sleep(1_000);
     const alone = rssKb(server.pid);
 
@@ -163,21 +184,26 @@ export async function measureServerLoad(lab: Lab, plan: LoadPlan): Promise<LoadF
     };
 
     const warmUp = await run(0, plan.warmUpSeconds);
-    await warmUp.ran;
-    await until(() => deliveries.count() >= names.length * warmUp.total, plan.g + plan.lat + TAIL_MS, 20);
+    await whileDumpRuns(warmUp.ran);
+    await whileDumpRuns(
+      until(() => deliveries.count() >= names.length * warmUp.total, plan.g + plan.lat + TAIL_MS, 20),
+    );
 
     const statsBefore = await serverStats(lab, socket);
-    const pids = { server: server.pid, dump: dump.pid, clients: clients.pid };
+    const pids = { server: server.pid, dump: receiver.pid, clients: clients.pid };
     const cpuBefore = {
       server: cpuTimeMs(pids.server),
       dump: cpuTimeMs(pids.dump),
       clients: cpuTimeMs(pids.clients),
     };
     const startedAt = benchClock();
+    const rssSeries: (number | undefined)[] = [rssKb(server.pid)];
+    sampling = setInterval(() => rssSeries.push(rssKb(server.pid)), RSS_EVERY_MS);
     const pressure = watchCpuPressure(benchClock);
     const measured = await run(warmUp.total, plan.seconds);
-    const ran = await measured.ran;
+    const ran = await whileDumpRuns(measured.ran);
     const wallMs = benchClock() - startedAt;
+    clearInterval(sampling);
     const cpuAfter = {
       server: cpuTimeMs(pids.server),
       dump: cpuTimeMs(pids.dump),
@@ -185,7 +211,7 @@ export async function measureServerLoad(lab: Lab, plan: LoadPlan): Promise<LoadF
     };
     const busy = pressure.stop();
     const expected = names.length * measured.total;
-    await until(() => deliveries.count() >= expected, plan.g + plan.lat + TAIL_MS, 20);
+    await whileDumpRuns(until(() => deliveries.count() >= expected, plan.g + plan.lat + TAIL_MS, 20));
     const statsAfter = await serverStats(lab, socket);
 
     const sentAt = new Float64Array(readFileSync(measured.file).buffer.slice(0));
@@ -207,11 +233,13 @@ export async function measureServerLoad(lab: Lab, plan: LoadPlan): Promise<LoadF
         clients: cpuShare(cpuBefore.clients, cpuAfter.clients, wallMs),
       },
       serverRss: { alone, end: rssKb(server.pid), peak: peakRssKb(server.pid) },
+      rssSeries,
       pressure: busy,
       wallSeconds: wallMs / 1000,
       problems: problemLines(processes),
     };
   } finally {
+    clearInterval(sampling);
     await dump?.stop();
     await lab.reset();
     rmSync(dir, { recursive: true, force: true });
@@ -220,6 +248,10 @@ export async function measureServerLoad(lab: Lab, plan: LoadPlan): Promise<LoadF
 
 interface StreamedProcess {
   readonly pid: number | undefined;
+  /** Settles when it has exited. */
+  readonly exited: Promise<void>;
+  /** Its last lines on stderr. */
+  readonly stderrTail: string[];
   stop(): Promise<void>;
 }
 
@@ -238,11 +270,18 @@ function streamLines(
     string,
     ...string[],
   ];
-  const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'inherit'], detached: true, cwd: REPO_ROOT });
+  const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, cwd: REPO_ROOT });
   createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onLine);
+  const stderrTail: string[] = [];
+  createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => {
+    stderrTail.push(line);
+    if (stderrTail.length > 3) stderrTail.shift();
+  });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   return {
     pid: child.pid,
+    exited,
+    stderrTail,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const signal = (name: NodeJS.Signals) => {

@@ -29,7 +29,7 @@ import { startStationPair } from './lan-pair-station.js';
 import { benchClock, type Pair, type SideArgs } from './lan-pair.js';
 import { delays, fixed, markdownTable, summarize, whole, type Summary } from './lan-stats.js';
 import { IdPool, eventsAtRandomGaps, untilReady } from './pair-runs.js';
-import { measureServerLoad, type LoadFigures, type LoadPlan } from './wan-load.js';
+import { RSS_EVERY_MS, measureServerLoad, type LoadFigures, type LoadPlan } from './wan-load.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -259,6 +259,9 @@ function loadTables(figures: LoadFigures): string {
         'A tail that comes from one bad moment (the machine, a collection) shows in a few seconds only.',
     );
   }
+  notes.push(
+    `The server's VmRSS every ${RSS_EVERY_MS / 1000} s of the run (MB): ${figures.rssSeries.map(mb).join(', ')}.`,
+  );
   if (figures.problems.length > 0) notes.push(`Warnings printed: ${figures.problems.join('; ')}`);
   return `${summary}\n\n${notes.join('\n\n')}`;
 }
