@@ -55,6 +55,8 @@ export interface LoadFigures {
   server: { late: number; missing: number; duplicates: number; packetsIn: number; eventsIn: number };
   /** delivery − send − G − maxLat, ms. */
   delay: Summary;
+  /** The delay split: send → the server's hand-over (less G + maxLat), and hand-over → the benchmark's reading. */
+  parts: { server: Summary; path: Summary };
   /** The same, for the events sent in each second of the run: is the tail steady, or one bad moment? */
   seconds: Summary[];
   /** Share of one core, over the measured run. */
@@ -215,7 +217,7 @@ export async function measureServerLoad(lab: Lab, plan: LoadPlan): Promise<LoadF
     const statsAfter = await serverStats(lab, socket);
 
     const sentAt = new Float64Array(readFileSync(measured.file).buffer.slice(0));
-    const { delays, sentTimes } = deliveries.delays(sentAt, plan.g + plan.lat);
+    const { delays, sentTimes, server: serverParts, path } = deliveries.delays(sentAt, plan.g + plan.lat);
     if (plan.raw !== undefined) deliveries.keepRaw(plan.raw, sentAt);
     return {
       plan,
@@ -226,6 +228,7 @@ export async function measureServerLoad(lab: Lab, plan: LoadPlan): Promise<LoadF
       refused: Number(ran.match[1]),
       server: statsDelta(statsBefore, statsAfter),
       delay: summarize(delays),
+      parts: { server: summarize(serverParts), path: summarize(path) },
       seconds: perSecond(sentTimes, delays),
       cpu: {
         server: cpuShare(cpuBefore.server, cpuAfter.server, wallMs),

@@ -249,6 +249,13 @@ function loadTables(figures: LoadFigures): string {
     `The server's statistics over the run: ${whole(server.packetsIn)} packets and ${whole(server.eventsIn)} ` +
       `events in, ${whole(server.duplicates)} duplicates. Sends the clients' hubs refused: ${whole(figures.refused)}.`,
   ];
+  const { server: own, path } = figures.parts;
+  notes.push(
+    `Where the delay goes: from the send to the server's hand-over of the event to its local client (dump's ` +
+      `\`time\`, the server's clock put on the benchmark's), less G + maxLat: p50 ${fixed(own.p50)}, p99 ` +
+      `${fixed(own.p99)}, max ${fixed(own.max)} ms; from the hand-over to the benchmark reading dump's line (the ` +
+      `endpoint, dump, its pipe): p50 ${fixed(path.p50)}, p99 ${fixed(path.p99)}, max ${fixed(path.max)} ms.`,
+  );
   const spreads = figures.seconds.map((second) => second.p99 - second.p50);
   if (spreads.length > 0) {
     const worst = spreads.indexOf(Math.max(...spreads));

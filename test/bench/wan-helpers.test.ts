@@ -21,9 +21,10 @@ describe('Deliveries', () => {
   test('each client’s events of the run are matched by sender and id; the first arrival counts', () => {
     const deliveries = new Deliveries();
     deliveries.expect(['client-01', 'client-02'], 100, 3);
-    deliveries.read(dumpLine('client-01', 100), 10);
-    deliveries.read(dumpLine('client-02', 102), 12);
-    deliveries.read(dumpLine('client-01', 100), 50); // a duplicate: not a second delivery
+    // The server's clock reads 1000 less than the benchmark's; hand-over to reading takes 1 or 3 ms.
+    deliveries.read(dumpLine('client-01', 100, 10 - 1000 - 1), 10);
+    deliveries.read(dumpLine('client-02', 102, 12 - 1000 - 3), 12);
+    deliveries.read(dumpLine('client-01', 100, 50 - 1000), 50); // a duplicate: not a second delivery
     deliveries.read(dumpLine('client-01', 99), 11); // a straggler of the run before
     deliveries.read(dumpLine('client-01', 103), 11); // past the run
     deliveries.read(dumpLine('someone-else', 101), 11); // not a client of the run
@@ -31,9 +32,16 @@ describe('Deliveries', () => {
     assert.equal(deliveries.count(), 2);
     // client-01 sent 100..102 at 1, 2, 3; client-02 at 4, 5, 6 (client order).
     const sentAt = Float64Array.from([1, 2, 3, 4, 5, 6]);
-    const { delays, sentTimes } = deliveries.delays(sentAt, 5);
-    assert.deepEqual(delays, [10 - 1 - 5, 12 - 6 - 5]);
-    assert.deepEqual(sentTimes, [1, 6]);
+    const parts = deliveries.delays(sentAt, 5);
+    assert.deepEqual(parts.delays, [10 - 1 - 5, 12 - 6 - 5]);
+    assert.deepEqual(parts.sentTimes, [1, 6]);
+    // The quickest path (1 ms) sets the server's clock on the benchmark's: that path counts as 0.
+    assert.deepEqual(parts.path, [0, 2]);
+    assert.deepEqual(
+      parts.server.map((own, i) => own + (parts.path[i] as number)),
+      parts.delays,
+      'the two parts add up to the delay',
+    );
   });
 
   test('a probe tells who sent it, and is no delivery', () => {
