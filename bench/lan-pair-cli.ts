@@ -79,6 +79,8 @@ export interface CliPairOptions {
 export interface CliPair extends Pair {
   /** Starts the client tools (which wake the drivers); the drivers run, asleep, before. */
   startClients(): void;
+  /** The local endpoint of the driver on `host`. */
+  socketOf(host: string): string;
 }
 
 export async function startCliPair(
@@ -121,6 +123,7 @@ export async function startCliPair(
 
   return {
     label: 'msinet CLI (send → dump)',
+    socketOf,
     startClients() {
       const dump = spawnCli(
         lab,

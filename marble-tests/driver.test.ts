@@ -23,30 +23,12 @@ import { problemCounter } from '../src/sinks/rate-limited-log.js';
 import { decodePacket, encodePacket } from '../src/wire/codec.js';
 import type { Packet } from '../src/wire/packet.js';
 import { feedPacket, initialStreamParser } from '../src/wire/stream-parser.js';
-import { keyOff, keyOn } from './fixtures.js';
+import { driverConfig, keyOff, keyOn } from './fixtures.js';
 import { MemoryNet, iface, type WireRule } from './memory-net.js';
 
 const PORT = DEFAULTS.lan.port;
 
-const config: Config = {
-  mode: 'lan',
-  port: PORT,
-  maxLatency: 10,
-  grouping: 10,
-  daemon: false,
-  logFile: '/dev/null',
-  hosts: [],
-  maxClients: 32,
-  late: 'play',
-  socket: undefined,
-  logLevel: 'error',
-  interface: undefined,
-  midi: false,
-  midiIn: [],
-  midiOut: [],
-  inbound: [],
-  outbound: [],
-};
+const config: Config = driverConfig();
 
 function station(
   scheduler: SchedulerLike,

@@ -1,4 +1,5 @@
 /** Small events for the marble specs: what each test is about is its timing, not its event fields. */
+import { DEFAULTS, type Config } from '../src/model/config.js';
 import type { KeyEvent, MidiEvent, NoteEvent } from '../src/model/event.js';
 import type { DeliveryPlan, SerialStamped, SerialVerdict } from '../src/model/pipeline.js';
 import { peerKey, type PeerAddress, type StreamName } from '../src/model/station.js';
@@ -99,3 +100,27 @@ export const plan = (
   events,
   ...extra,
 });
+
+/** A driver's configuration for the specs: LAN at -g 10 -lat 10 unless `settings` say otherwise. */
+export function driverConfig(settings: Partial<Config> = {}): Config {
+  return {
+    mode: 'lan',
+    port: DEFAULTS.lan.port,
+    maxLatency: 10,
+    grouping: 10,
+    daemon: false,
+    logFile: '/dev/null',
+    hosts: [],
+    maxClients: 32,
+    late: 'play',
+    socket: undefined,
+    logLevel: 'error',
+    interface: undefined,
+    midi: false,
+    midiIn: [],
+    midiOut: [],
+    inbound: [],
+    outbound: [],
+    ...settings,
+  };
+}

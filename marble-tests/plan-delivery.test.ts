@@ -77,6 +77,28 @@ describe('planDelivery', () => {
     assert.equal(q.at + (c.date ?? 0), 42, 'c waits for d (due 42), not 35');
   });
 
+  test("a packet dated far ahead of its station's clock is planned as if on time, not held that far", () => {
+    // Dated an hour ahead (a lying or broken sender): cur = (R − P) − offset = −3,600,000.
+    const lying = planStep(undefined, inbound(3_600_100, 100, [a]), MAX_LAT);
+    assert.equal(lying.transit, -MAX_LAT);
+    assert.equal(lying.at, 100 + 2 * MAX_LAT, 'at most 2 × maxLat after it came');
+    // A little ahead of usual (the offset includes the usual transit) is kept as it is.
+    assert.equal(planStep(undefined, inbound(101, 100, [a]), MAX_LAT).at, 111);
+  });
+
+  test('packets that each span a wide range of relative dates cannot push the schedule away', () => {
+    // Each has an event 1 s before its group date and one 1 s after: in order, the next would
+    // start 2 s after the one before, and so on without end.
+    const wide = (date: number) => inbound(date, date, [at(keyOn(60), -1000), at(keyOn(61), 1000)]);
+    let previous: DeliveryPlan | undefined;
+    const ats: number[] = [];
+    for (const date of [100, 110, 120, 130]) {
+      previous = planStep(previous, wide(date), MAX_LAT);
+      ats.push(previous.at);
+    }
+    assert.deepEqual(ats, [110, 130, 140, 150], 'pushed by maxLat at most, not by 2 s each time');
+  });
+
   test('jitter is removed: a packet 3 ms slower than usual is due at the same time', () => {
     const usual = planStep(undefined, inbound(13, 13, [a]), MAX_LAT);
     const slower = planStep(undefined, inbound(13, 16, [a]), MAX_LAT);

@@ -1,5 +1,5 @@
 /**
- * sleepUntilFirstClient(clientCount$) in virtual time. The rule under test
+ * sleepUntilFirstClient(awake$) in virtual time. The rule under test
  * (SPEC §6 Sleeping): as long as no local client is open the network is not
  * subscribed (no socket, no packet); the first client wakes it, the last one
  * to close puts it back to sleep.
@@ -10,7 +10,8 @@ import { Subject, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { sleepUntilFirstClient } from '../src/operators/sleep-until-first-client.js';
 
-const counts = { 0: 0, 1: 1, 2: 2, 3: 3 };
+/** Awake or not, as the hub says (awakeWhileClients): counts of clients above 0 are awake. */
+const counts = { 0: false, 1: true, 2: true, 3: true };
 
 describe('sleepUntilFirstClient', () => {
   test('subscribes the network at the first client and releases it after the last', () => {
@@ -38,7 +39,7 @@ describe('sleepUntilFirstClient', () => {
   test('empty: clientCount$ completes at once and nothing is subscribed', () => {
     new TestScheduler(assert.deepStrictEqual).run(({ cold, expectObservable, expectSubscriptions }) => {
       const network = cold('a-b-c');
-      expectObservable(network.pipe(sleepUntilFirstClient(cold<number>('|')))).toBe('|');
+      expectObservable(network.pipe(sleepUntilFirstClient(cold<boolean>('|')))).toBe('|');
       expectSubscriptions(network.subscriptions).toBe([]);
     });
   });
@@ -46,7 +47,7 @@ describe('sleepUntilFirstClient', () => {
   test('never: no count, no network, no output', () => {
     new TestScheduler(assert.deepStrictEqual).run(({ cold, expectObservable, expectSubscriptions }) => {
       const network = cold('a-b-c');
-      expectObservable(network.pipe(sleepUntilFirstClient(cold<number>('-')))).toBe('-');
+      expectObservable(network.pipe(sleepUntilFirstClient(cold<boolean>('-')))).toBe('-');
       expectSubscriptions(network.subscriptions).toBe([]);
     });
   });
@@ -85,17 +86,17 @@ describe('sleepUntilFirstClient', () => {
     });
   });
 
-  test('reentrancy: the last client closing from inside a network value puts it to sleep at once', () => {
+  test('reentrancy: falling asleep from inside a network value takes effect at once', () => {
     new TestScheduler(assert.deepStrictEqual).run(({ hot, expectObservable, expectSubscriptions }) => {
-      const clients = new Subject<number>();
+      const awake = new Subject<boolean>();
       const network = hot(' --a--b--c--');
       const result = network.pipe(
-        sleepUntilFirstClient(clients),
+        sleepUntilFirstClient(awake),
         tap((v) => {
-          if (v === 'b') clients.next(0);
+          if (v === 'b') awake.next(false);
         }),
       );
-      hot('1').subscribe(() => clients.next(1));
+      hot('1').subscribe(() => awake.next(true));
       expectObservable(result).toBe('--a--b-----');
       expectSubscriptions(network.subscriptions).toBe('^----!');
     });

@@ -15,32 +15,21 @@ import { DEFAULTS, type Config } from '../src/model/config.js';
 import type { MidiEvent } from '../src/model/event.js';
 import type { Delivery } from '../src/sinks/hub.js';
 import { silentLogger, type Logger } from '../src/sinks/logger.js';
-import { keyOn } from './fixtures.js';
+import { driverConfig, keyOn } from './fixtures.js';
 import { MemoryNet, type WireRule } from './memory-net.js';
 
 const PORT = DEFAULTS.wan.port;
 const S = '10.0.0.1';
 
-const wanConfig = (hosts: string[], settings: Partial<Config> = {}): Config => ({
-  mode: 'wan',
-  port: PORT,
-  maxLatency: 50,
-  grouping: 10,
-  daemon: false,
-  logFile: '/dev/null',
-  hosts: hosts.map((host) => ({ host })),
-  maxClients: 32,
-  late: 'play',
-  socket: undefined,
-  logLevel: 'info',
-  interface: undefined,
-  midi: false,
-  midiIn: [],
-  midiOut: [],
-  inbound: [],
-  outbound: [],
-  ...settings,
-});
+const wanConfig = (hosts: string[], settings: Partial<Config> = {}): Config =>
+  driverConfig({
+    mode: 'wan',
+    port: PORT,
+    maxLatency: 50,
+    hosts: hosts.map((host) => ({ host })),
+    logLevel: 'info',
+    ...settings,
+  });
 
 /** A logger that keeps its lines, to check what the driver says. */
 function recordingLogger(lines: string[]): Logger {

@@ -10,6 +10,7 @@ import yargs from 'yargs';
 import { start } from './daemon.js';
 import {
   defaultLogFile,
+  DEFAULT_LINGER_S,
   DEFAULT_MAX_CLIENTS,
   DEFAULTS,
   PROTOCOL_VERSION,
@@ -29,7 +30,7 @@ export type ParsedArgs =
 
 const USAGE =
   'usage: msInetDriver [-p port] [-lat ms] [-g ms] [-d] [-log file] [--pidfile file] [-s [host[:port] ...]] [-m n] [-v]\n' +
-  '                    [--socket path] [--late play|drop] [--interface name|address] [--verbose | --quiet]\n' +
+  '                    [--socket path] [--socket-group group] [--late play|drop] [--linger s] [--interface name|address] [--verbose | --quiet]\n' +
   '                    [--midi] [--midi-in name] [--midi-out name] [--inbound module] [--outbound module]\n' +
   '                    [--http port] [--http-bind address]';
 
@@ -65,6 +66,14 @@ function parser(argv: readonly string[], logOwner: LogOwner) {
     .option('help', { type: 'boolean', describe: 'show this help' })
     .option('socket', { type: 'string', describe: 'local endpoint (Unix socket) path' })
     .option('late', { type: 'string', describe: 'late packets: play at once, or drop' })
+    .option('socket-group', {
+      type: 'string',
+      describe: "let this group's members use the local endpoint too (mode 0660; default the owner only)",
+    })
+    .option('linger', {
+      type: 'string',
+      describe: `LAN: stay awake this many seconds after the last local client closes (${DEFAULT_LINGER_S})`,
+    })
     .option('interface', { type: 'string', describe: 'use only this interface (name or IPv4 address)' })
     .option('bind', { type: 'string', describe: 'same as --interface with an address' })
     .option('verbose', { type: 'boolean', describe: 'log debug messages' })
@@ -108,6 +117,14 @@ function integer(flag: string, text: string | undefined, min: number, max: numbe
   return value >= min && value <= max ? value : `${flag}: ${value} is out of range ${min}–${max}`;
 }
 
+/** A number of seconds in [0, max] from a flag's text (decimals allowed), or why not. */
+function seconds(flag: string, text: string | undefined, max: number): number | string {
+  if (text === undefined || !/^\d+(\.\d+)?$/.test(text.trim()))
+    return `${flag}: expected seconds (a number ≥ 0), got '${text ?? ''}'`;
+  const value = Number(text);
+  return value <= max ? value : `${flag}: ${value} is more than ${max} s`;
+}
+
 function wanHost(text: string): WanHost | string {
   const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(text);
   if (!match?.[1]) return `-s: '${text}' is not a host or host:port`;
@@ -144,6 +161,8 @@ export function parseDriverArgs(argv: readonly string[], logOwner: LogOwner = cu
   const maxClients = raw['m'] === undefined ? DEFAULT_MAX_CLIENTS : integer('-m', str('m'), 1, 10_000);
   const hosts = (hostTexts ?? []).map(wanHost);
   const late = str('late') ?? 'play';
+  const linger = raw['linger'] === undefined ? DEFAULT_LINGER_S : seconds('--linger', str('linger'), 86_400);
+  if (typeof linger === 'string') return { kind: 'error', reason: linger, usage };
   const http = raw['http'] === undefined ? undefined : integer('--http', str('http'), 1, 65535);
   const httpBind = str('http-bind');
   if (typeof http === 'string') return { kind: 'error', reason: http, usage };
@@ -187,7 +206,9 @@ export function parseDriverArgs(argv: readonly string[], logOwner: LogOwner = cu
       hosts: hosts as WanHost[],
       maxClients: maxClients as number,
       late: late as LatePolicy,
+      lingerMs: linger * 1000,
       socket: str('socket'),
+      ...(str('socket-group') === undefined ? {} : { socketGroup: str('socket-group') }),
       logLevel,
       interface: str('interface') ?? str('bind'),
       midi: Boolean(raw['midi']),

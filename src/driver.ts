@@ -2,7 +2,7 @@
  * The driver as one pipeline (DESIGN.md); every arrow points downstream:
  *
  *   port claim (the TCP listener, held for the driver's whole life)
- *    └▶ station (LAN) while a local client is open: sleepUntilFirstClient
+ *    └▶ station: LAN while the driver is awake (hub.awake$: sleepUntilFirstClient), or WAN, always
  *        ├▶ helloTimer ─▶ station.announce(HostID)
  *        └▶ station.arrivals$ + links$ + ticks ─▶ remoteTable ─┬▶ echo ─▶ station.send; rejected ─▶ log
  *             └▶ remoteLives ─▶ per remote: remoteSession (receivePath, sendPath, remoteStats)
@@ -40,6 +40,7 @@ import type { LanInterface } from './sources/interfaces.js';
 import { lanStation, type LanNet } from './sources/lan-station.js';
 import { tcpListener, type TcpListener } from './sources/reliable-tcp.js';
 import { randomStationId } from './sources/station-id.js';
+import { warmingPaths } from './sources/warm-paths.js';
 import { byeReport, wanStation, type WanNet } from './sources/wan-station.js';
 import { hostIdPacket } from './wire/host-id.js';
 import type { StationTransport } from './wire/station.js';
@@ -77,7 +78,12 @@ export interface Driver {
 export function msinetDriver(config: Config, io: DriverIo): Driver {
   const { scheduler, logger } = io;
   const problems = problemCounter(logger, scheduler);
-  const hub = createHub({ driverName: driverClientName(config.mode, config.port), scheduler });
+  const hub = createHub({
+    driverName: driverClientName(config.mode, config.port),
+    scheduler,
+    lingerMs: config.lingerMs ?? 0,
+    alwaysAwake: config.mode === 'wan', // a WAN never sleeps: its peers dial it
+  });
   const { inbound = identity, outbound = identity } = io.extensions ?? {};
   const stationId = io.stationId ?? randomStationId();
   const session = { maxLatMs: config.maxLatency, late: config.late, periodMs: config.grouping };
@@ -108,7 +114,7 @@ export function msinetDriver(config: Config, io: DriverIo): Driver {
         if (effect.kind === 'unlink') station.unlink?.(effect.peer, effect.reason);
       }),
     );
-    return merge(hello$, remotes$, answers$).pipe(ignoreElements());
+    return merge(hello$, remotes$, answers$, warmingPaths(scheduler)).pipe(ignoreElements());
   };
 
   const net = { listenTcp: tcpListener, ...io.net };
@@ -119,9 +125,10 @@ export function msinetDriver(config: Config, io: DriverIo): Driver {
       return wanStation({ ...options, stationId, report }).pipe(switchMap(core)); // a WAN never sleeps
     }
     if (io.interfaces.length === 0) return EMPTY; // no network to wake: local clients only
-    return lanStation(options).pipe(switchMap(core), sleepUntilFirstClient(hub.localCount$));
+    return lanStation(options).pipe(switchMap(core), sleepUntilFirstClient(hub.awake$));
   };
-  const run$ = net.listenTcp({ port: config.port, scheduler, logger, problems }).pipe(
+  const claim = { port: config.port, ...(io.bind === undefined ? {} : { host: io.bind }) };
+  const run$ = net.listenTcp({ ...claim, scheduler, logger, problems }).pipe(
     switchMap(station),
     finalize(() => hub.dispose()),
   );

@@ -18,6 +18,7 @@ import { problemCounter } from './sinks/rate-limited-log.js';
 import { PortInUseError } from './sources/bind-error.js';
 import { readBindAddress, readInterfaces } from './sources/interfaces.js';
 import { randomStationId } from './sources/station-id.js';
+import { groupId } from './sources/group-id.js';
 import { ok } from './model/result.js';
 import { preciseScheduler } from './sources/precise-scheduler.js';
 import { HttpEndpointError, newToken, serveHttp } from './sources/http-endpoint.js';
@@ -44,7 +45,10 @@ export async function runDriver(config: Config, hooks: RunHooks = {}): Promise<n
     onError: hooks.error,
   });
   let serving = (): void => undefined;
-  logger.info(`MidiShare Internet driver (msinet ${VERSION}, protocol v1) is running`);
+  // "is running" comes only once it serves: nothing claims it before a fatal error.
+  logger.info(
+    `MidiShare Internet driver (msinet ${VERSION}, protocol v1), ${config.mode.toUpperCase()} mode`,
+  );
   if (config.mode === 'wan') {
     logger.info(`TCP server mode on: ${config.maxClients} clients allowed`);
     for (const host of config.hosts) logger.info(`dialling ${host.host}${host.port ? `:${host.port}` : ''}`);
@@ -76,6 +80,11 @@ export async function runDriver(config: Config, hooks: RunHooks = {}): Promise<n
     }
   }
   const socketPath = config.socket ?? defaultSocketPath(config.port);
+  const group = config.socketGroup === undefined ? ok(undefined) : groupId(config.socketGroup);
+  if (!group.ok) {
+    logger.error(group.reason);
+    return logger.close().then(() => 1);
+  }
   // A misbehaving local client must not flood the log either (SPEC §10).
   const localProblems = problemCounter(logger, preciseScheduler);
   const driver = msinetDriver(config, {
@@ -100,6 +109,7 @@ export async function runDriver(config: Config, hooks: RunHooks = {}): Promise<n
   });
   const endpoint$ = serveLocalEndpoint({
     path: socketPath,
+    ...(group.value === undefined ? {} : { group: group.value }),
     hub: driver.hub,
     status: driver.status,
     stats: (ref) => driver.statsOf(ref) as Record<string, unknown> | undefined,
@@ -137,17 +147,14 @@ export async function runDriver(config: Config, hooks: RunHooks = {}): Promise<n
     // same tick): one turn of the loop after `listening`, nothing can refuse the driver any more.
     serving = () =>
       void setImmediate(() => {
-        if (!stopping && hooks.serving?.(logger) === false) stop(1, 'cannot serve');
+        if (stopping) return;
+        logger.info(`MidiShare Internet driver is running, ${wakeRule(config)}`);
+        if (hooks.serving?.(logger) === false) stop(1, 'cannot serve');
+        else if (!config.daemon) quitOnQ(() => stop(0, 'q'), logger);
       });
     process.once('SIGINT', () => stop(0, 'SIGINT'));
     process.once('SIGTERM', () => stop(0, 'SIGTERM'));
     process.on('SIGHUP', () => logger.reopen());
-    if (!config.daemon) {
-      logger.info("type 'q' to quit");
-      createInterface({ input: process.stdin }).on('line', (line) => {
-        if (line.trim() === 'q') stop(0, 'q');
-      });
-    }
 
     const subscription: Subscription = merge(driver.run$, endpoint$, midi$, web$).subscribe({
       error: (error: unknown) => {
@@ -184,4 +191,35 @@ function serveWeb(
     }),
     ignoreElements(),
   );
+}
+
+/** What the start-up screen says of sleeping (SPEC §6): asleep or awake, and what wakes the driver. */
+function wakeRule(config: Config): string {
+  if (config.mode === 'wan') return 'awake (a WAN station never sleeps: its peers dial it)';
+  const linger = (config.lingerMs ?? 0) / 1000;
+  return (
+    'asleep: it wakes when a local client opens (msinet dump or send, a MIDI port, the web page), ' +
+    `and sleeps ${linger} s after the last one closes`
+  );
+}
+
+/** `q` quits (SPEC §9): a key press on a terminal, else a line `q` on stdin. */
+function quitOnQ(quit: () => void, logger: Logger): void {
+  const { stdin } = process;
+  if (stdin.isTTY) {
+    logger.info("press 'q' to quit");
+    stdin.setRawMode(true);
+    stdin.on('data', (keys: Buffer) => {
+      // In raw mode Ctrl-C is a byte, not SIGINT: it quits too.
+      if (keys.includes(0x71) || keys.includes(0x51) || keys.includes(0x03)) {
+        stdin.setRawMode(false);
+        quit();
+      }
+    });
+    return;
+  }
+  logger.info("type 'q' to quit");
+  createInterface({ input: stdin }).on('line', (line) => {
+    if (line.trim() === 'q') quit();
+  });
 }

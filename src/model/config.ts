@@ -30,6 +30,10 @@ export interface Config {
   /** WAN: maximum number of accepted remote clients. */
   maxClients: number;
   late: LatePolicy;
+  /** `--linger`: stay awake this long after the last local client closes (LAN), ms; default 0. */
+  lingerMs?: number;
+  /** `--socket-group`: a group (name or id) whose members may use the local endpoint too. */
+  socketGroup?: string;
   /** Local endpoint (Unix socket); undefined: the default path for the port. */
   socket: string | undefined;
   logLevel: LogLevel;
@@ -58,6 +62,13 @@ export const DEFAULTS: Record<Mode, { port: number; maxLatency: number; grouping
   wan: { port: 4951, maxLatency: 1500, grouping: 200 },
 };
 export const DEFAULT_MAX_CLIENTS = 32;
+/**
+ * `--linger` (s): long enough for a person at a shell to send a note with one command and end it
+ * with the next, or for a script's pauses, without the station flapping (Bye, then a woken
+ * driver's second of discovery); short enough that a forgotten station goes quiet soon.
+ * Awake and idle it costs 10 HostIDs a second.
+ */
+export const DEFAULT_LINGER_S = 30;
 export const DEFAULT_LOG_FILE = '/var/log/msInetDriver.log';
 
 /** Who runs the driver, for the default log path. */

@@ -13,6 +13,11 @@
  *   y = { at: 35, transit: 15, late: true }     at = R − (smallest rel date): the first event at once
  *   z = { at: 35, late: true, continuation }    timed like the packet that began its group
  * ```
+ * A packet never plays before the previous one's last event (a stream keeps
+ * its order), but is pushed back by maxLat at most; a packet dated further
+ * ahead of its station's clock than maxLat is planned as if on time (transit
+ * −maxLat): neither a lying date nor a wide packet can hold events far away.
+ *
  * An event is due at `at + event.date` (its relative date). A continuation
  * whose group head was lost (it comes after a gap) cannot know its group's
  * date and is timed as if it came on time: `at = R + maxLat`.
@@ -34,8 +39,10 @@ export function planStep(
   const [firstRel] = relRange(events);
   // Never before the previous packet's last event: a stream plays in the order it was sent,
   // even when a late packet plays at once or the clock offset moves by a fraction of a ms.
+  // But by maxLat at most: packets that each span a wide range of relative dates (a
+  // hostile or broken sender) must not push every later one further and further away.
   const notBefore = (at: number) =>
-    Math.max(at, previous === undefined ? -Infinity : lastDue(previous) - firstRel);
+    Math.max(at, Math.min(at + maxLatMs, previous === undefined ? -Infinity : lastDue(previous) - firstRel));
   if (packet.date === 0) {
     const head = packet.afterGap ? undefined : previous;
     return {
@@ -48,7 +55,9 @@ export function planStep(
       events,
     };
   }
-  const transit = arrival - packet.date - packet.offset;
+  // A packet cannot come earlier than usual by more than the whole budget: one dated
+  // further ahead of its station's clock lies, and is planned as if on time, not held.
+  const transit = Math.max(-maxLatMs, arrival - packet.date - packet.offset);
   const late = transit > maxLatMs;
   const at = late ? arrival - firstRel : arrival + (maxLatMs - transit);
   return { kind: 'plan', at: notBefore(at), transit, late, continuation: false, releasesNotes, events };

@@ -12,7 +12,10 @@ import type { ProblemCounter } from './rate-limited-log.js';
 export function driverStatus(config: Config, hub: Hub, problems: ProblemCounter): Record<string, unknown> {
   const { clients } = hub.snapshot();
   return {
-    awake: localCount(hub.snapshot()) > 0,
+    awake: hub.isAwake(),
+    awakeMs: Math.round(hub.awakeMs()),
+    lingerMs: config.lingerMs ?? 0,
+    locals: localCount(hub.snapshot()),
     mode: config.mode,
     port: config.port,
     maxLatency: config.maxLatency,

@@ -52,6 +52,7 @@ import {
   type Step,
 } from '../model/registry.js';
 import type { RemoteStats } from '../model/pipeline.js';
+import { awakeWhileClients } from '../operators/awake-while-clients.js';
 import { fail, ok, type Result } from '../model/result.js';
 
 /** An event as a local client receives it: `time` on the driver's clock (ms), `from` the sender's name. */
@@ -117,6 +118,10 @@ export interface HubOptions {
   scheduler?: SchedulerLike;
   /** Bound on future-dated events one client may hold (SPEC §10). Default 65,536. */
   maxHeldPerClient?: number;
+  /** `--linger`: the driver stays awake this long after its last local client closes. Default 0. */
+  lingerMs?: number;
+  /** A WAN driver never sleeps. */
+  alwaysAwake?: boolean;
 }
 
 export interface Hub {
@@ -124,11 +129,17 @@ export interface Hub {
   readonly state$: Observable<RegistryState>;
   /** The client list now, then after each change. */
   readonly clients$: Observable<readonly Client[]>;
-  /** Local clients open now, then after each change: the driver sleeps at 0 (SPEC §6). */
+  /** Local clients open now, then after each change. */
   readonly localCount$: Observable<number>;
+  /**
+   * Whether the driver is awake, now and after each change (SPEC §6): from the first local
+   * client until `lingerMs` after the last (awakeWhileClients); always, for a WAN driver.
+   */
+  readonly awake$: Observable<boolean>;
   /** The registry as it is now (for queries). */
   snapshot(): RegistryState;
-  /** How long local clients have been open without a break, in ms: the driver has been awake that long (0 asleep). */
+  isAwake(): boolean;
+  /** How long the driver has been awake without a break, in ms (0 asleep). */
   awakeMs(): number;
   openLocal(name: string, options?: OpenOptions): Result<LocalClient>;
   /** Opens a remote station's client for the driver's session of that station (its name is made unique). */
@@ -200,10 +211,19 @@ export function createHub(options: HubOptions): Hub {
   const state = new BehaviorSubject<RegistryState>(initial);
   // The fold's latest state, read synchronously by routing and queries.
   let current = initial;
-  /** When the first of the local clients open now opened. */
-  let wokeAt = 0;
+  const localCount$ = state.pipe(map(localCount), distinctUntilChanged());
+  const awake = new BehaviorSubject(options.alwaysAwake === true);
+  /** When the driver last woke. */
+  let wokeAt = scheduler.now();
 
   const subscriptions: Subscription[] = [
+    (options.alwaysAwake ? of(true) : localCount$.pipe(awakeWhileClients(options.lingerMs ?? 0, scheduler)))
+      .pipe(
+        tap((isAwake) => {
+          if (isAwake && !awake.value) wokeAt = scheduler.now();
+        }),
+      )
+      .subscribe(awake),
     requests
       .pipe(
         scan(
@@ -296,10 +316,8 @@ export function createHub(options: HubOptions): Hub {
   }
 
   function openLocal(name: string, open: OpenOptions = {}): Result<LocalClient> {
-    const wasAsleep = localCount(current) === 0;
     const step = dispatch({ type: 'openLocal', name, ...open });
     if (!step.ok) return step;
-    if (wasAsleep) wokeAt = scheduler.now();
     const client = step.value.client as Client;
     const ref = client.ref;
     const session: Session = { inbox: new Subject(), closed: new Subject(), held: 0, sentTo: new Set() };
@@ -381,9 +399,11 @@ export function createHub(options: HubOptions): Hub {
       map((s) => s.clients),
       distinctUntilChanged(),
     ),
-    localCount$: state.pipe(map(localCount), distinctUntilChanged()),
+    localCount$,
+    awake$: awake.pipe(distinctUntilChanged()),
     snapshot: () => current,
-    awakeMs: () => (localCount(current) === 0 ? 0 : scheduler.now() - wokeAt),
+    isAwake: () => awake.value,
+    awakeMs: () => (awake.value ? scheduler.now() - wokeAt : 0),
     openLocal,
     openRemote,
     statsOf: (ref) => remotes.get(ref)?.stats,

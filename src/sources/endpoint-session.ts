@@ -127,7 +127,7 @@ export function endpointSession(
         const state = hub.snapshot();
         const locals = localCount(state);
         const remotes = state.clients.filter((c) => c.kind === 'remote').length;
-        return { awake: locals > 0, locals, remotes, ...options.status?.() };
+        return { awake: hub.isAwake(), locals, remotes, ...options.status?.() };
       };
 
       /** Status and every remote's statistics each period, when they changed since the last push. */
@@ -160,7 +160,7 @@ export function endpointSession(
           if (transient !== undefined && typeof transient !== 'boolean') {
             return reply(fail('transient: expected true or false'));
           }
-          const woke = localCount(hub.snapshot()) === 0;
+          const woke = !hub.isAwake();
           const awakeMs = Math.round(hub.awakeMs());
           const opened = hub.openLocal(name, {
             ...(follow.value ? { follow: follow.value } : {}),

@@ -13,7 +13,7 @@
  * are for the driver's log.
  */
 import { lstat, unlink } from 'node:fs/promises';
-import { chmodSync } from 'node:fs';
+import { chmodSync, chownSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Observable, type Subscriber } from 'rxjs';
 import { MAX_LINE_BYTES, splitLines } from '../operators/split-lines.js';
@@ -26,6 +26,8 @@ export interface EndpointOptions extends SessionOptions {
   maxLineBytes?: number;
   /** Connections served at once. Default 256. */
   maxConnections?: number;
+  /** `--socket-group`: this group's members may use the socket too (mode 0660); default only its owner (0600). */
+  group?: number;
 }
 
 export type EndpointNotice =
@@ -61,7 +63,11 @@ export function serveLocalEndpoint(options: EndpointOptions): Observable<Endpoin
         const umask = process.umask(0o177);
         try {
           server.listen(options.path, () => {
-            chmodSync(options.path, 0o600);
+            if (options.group === undefined) chmodSync(options.path, 0o600);
+            else {
+              chownSync(options.path, -1, options.group);
+              chmodSync(options.path, 0o660);
+            }
             notices.next({ kind: 'listening', path: options.path });
           });
         } finally {

@@ -3,9 +3,11 @@
  * says no. Failures are thrown as CommandError and become one line on
  * stderr and exit code 1 in main.
  */
+import { statSync } from 'node:fs';
 import {
   connectEndpoint,
   NoDriverError,
+  NotYourDriverError,
   type EndpointClient,
   type EndpointClientOptions,
 } from './endpoint-client.js';
@@ -25,6 +27,7 @@ export async function reachDriver(
     if (error instanceof NoDriverError) {
       throw new CommandError(`no msInetDriver is running on ${socket} (start one, or give --socket or -p)`);
     }
+    if (error instanceof NotYourDriverError) throw new CommandError(notYours(socket));
     throw error;
   }
 }
@@ -38,4 +41,19 @@ export async function ask(
   const reply = await driver.request(op, fields);
   if (!reply.ok) throw new CommandError(reply.error);
   return reply;
+}
+
+/** A driver's socket we may not use: whose it is, and the two ways to share it. */
+function notYours(socket: string): string {
+  let owner = 'another user';
+  try {
+    const { uid, mode } = statSync(socket);
+    owner = `user ${uid}, mode ${(mode & 0o777).toString(8).padStart(4, '0')}`;
+  } catch {
+    // It went away meanwhile: say what we know.
+  }
+  return (
+    `permission denied on ${socket}: the driver there belongs to ${owner}. ` +
+    'Run msinet as that user, or start the driver with --socket-group <group> and join that group.'
+  );
 }

@@ -17,6 +17,14 @@ export class NoDriverError extends Error {
   }
 }
 
+/** A driver is there, but its socket is not ours to use (mode 0600, another user's). */
+export class NotYourDriverError extends Error {
+  override name = 'NotYourDriverError';
+  constructor(readonly path: string) {
+    super(`msInetDriver's socket ${path} is not yours to use (permission denied)`);
+  }
+}
+
 export interface EndpointClientOptions {
   /**
    * 'text': each delivery comes on `deliveryTexts$`, unparsed, as the JSON
@@ -46,7 +54,8 @@ export function connectEndpoint(path: string, options: EndpointClientOptions = {
   return new Promise((resolvePromise, reject) => {
     const socket = createConnection(path);
     socket.once('error', (error: NodeJS.ErrnoException) => {
-      const absent = ['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ENOTDIR', 'EACCES'].includes(error.code ?? '');
+      if (error.code === 'EACCES') return reject(new NotYourDriverError(path));
+      const absent = ['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ENOTDIR'].includes(error.code ?? '');
       reject(absent ? new NoDriverError(path) : error);
     });
     socket.once('connect', () => resolvePromise(wrap(socket, options.deliveries === 'text')));

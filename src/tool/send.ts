@@ -6,7 +6,7 @@
  * (after sending the others) or <name> is unknown.
  */
 import { createInterface } from 'node:readline';
-import { ReplaySubject } from 'rxjs';
+import { ReplaySubject, firstValueFrom } from 'rxjs';
 import { eventToJson, parseEvent } from '../model/event-json.js';
 import { parseEventText } from '../model/event-text.js';
 import type { MidiEvent } from '../model/event.js';
@@ -14,7 +14,7 @@ import type { ClientJson, Reply } from '../wire/local-protocol.js';
 import type { Command } from './args.js';
 import { ask, CommandError, reachDriver } from './driver-connection.js';
 import type { Io } from './io.js';
-import { clientAppears, clientLists, wakePatience } from './wait-for-client.js';
+import { clientAppears, clientLists, notFound, wakePatience } from './wait-for-client.js';
 
 type SendCommand = Extract<Command, { kind: 'send' }>;
 
@@ -32,7 +32,8 @@ export async function runSend(socket: string, command: SendCommand, io: Io): Pro
     const opened = await ask(driver, 'open', { name: command.name, transient: true });
     const patience = wakePatience(opened);
     if (!(await clientAppears(lists, command.to, patience))) {
-      throw new CommandError(`no client named '${command.to}' (msinet clients lists them)`);
+      const seen = await firstValueFrom(lists, { defaultValue: [] as ClientJson[] });
+      throw new CommandError(notFound(command.to, seen, opened['woke'] === true));
     }
     await ask(driver, 'connect', { src: opened['ref'], dst: command.to });
 

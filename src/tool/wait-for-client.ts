@@ -50,3 +50,11 @@ export async function clientAppears(
     { defaultValue: false },
   );
 }
+
+/** Why `id` names nobody, truthfully: which stations were seen, or why none were. */
+export function notFound(id: string, clients: readonly ClientJson[], wokeIt: boolean): string {
+  const stations = clients.filter((c) => c.kind === 'remote').map((c) => c.name);
+  if (stations.length > 0) return `no client named '${id}'; stations seen: ${stations.join(', ')}`;
+  const since = wokeIt ? ` in the ${WAKE_PATIENCE_MS / 1000} s since this command woke the driver` : '';
+  return `no client named '${id}', and no station seen${since} (same LAN and port -p on the others? are they awake?)`;
+}

@@ -77,9 +77,10 @@ export async function startDriver(
   socket: string,
   extra: readonly string[] = [],
 ): Promise<LineProcess> {
+  // --linger 0: these tests watch the sleeping rule itself (a later --linger in `extra` wins).
   const driver = startProgram(
     DRIVER_BIN,
-    ['-p', String(port), '--socket', socket, ...extra],
+    ['-p', String(port), '--socket', socket, '--linger', '0', ...extra],
     `driver:${port}`,
   );
   await driver.waitForLine(/local clients: /, START_TIMEOUT_MS, { stream: 'stderr' });

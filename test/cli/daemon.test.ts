@@ -87,7 +87,8 @@ describe('msInetDriver -d', { timeout: 120_000 }, () => {
       startup.every((line) => LOG_LINE.test(line)),
       startup.join('\n'),
     );
-    assert.match(startup[0] ?? '', /MidiShare Internet driver .*is running/);
+    assert.match(startup[0] ?? '', /MidiShare Internet driver \(msinet .*\), LAN mode$/);
+    assert.ok(startup.some((l) => /MidiShare Internet driver is running, asleep/.test(l)));
     assert.ok(
       startup.some((l) => l.endsWith(`UDP port: ${port} maximum latency allowed: 10 grouping time: 10`)),
     );

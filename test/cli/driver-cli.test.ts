@@ -78,10 +78,16 @@ describe('msInetDriver flags', { timeout: 60_000 }, () => {
     );
     assert.match(stated.line, LOG_LINE);
     assert.deepEqual(stated.match.slice(1), [String(port), '20', '5']);
-    assert.ok(
-      proc.stderrLines.some((line) => /MidiShare Internet driver .*is running/.test(line)),
-      'the version line comes first',
+    assert.match(proc.stderrLines[0] ?? '', /MidiShare Internet driver \(msinet .*\), LAN mode$/);
+    const running = await proc.waitForLine(
+      /MidiShare Internet driver is running, asleep: it wakes when/,
+      5_000,
+      {
+        stream: 'stderr',
+      },
     );
+    const listening = proc.stderrLines.findIndex((line) => line.includes('local clients: '));
+    assert.ok(listening >= 0 && listening < running.index, 'running is said once it serves, not before');
 
     const status = await msinet(['--socket', socket, 'status', '--json']);
     assert.equal(status.code, 0, status.stderr);

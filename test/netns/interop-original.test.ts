@@ -239,7 +239,9 @@ describe('msinet and the original msInetDriver on one LAN', { skip: netns.ok ? f
     lab = await Lab.start({ hosts: ['a', 'b'], subnet: '10.81.0' });
     dir = mkdtempSync(join(tmpdir(), 'msinet-interop-'));
     socket = join(dir, 'driver.sock');
-    driver = lab.spawnTypeScript('a', 'src/bin/msInetDriver.ts', ['--socket', socket, '-lat', LATENCY_MS], {
+    // --linger 0: one test watches msinet fall asleep (Bye) when its last client goes.
+    const args = ['--socket', socket, '-lat', LATENCY_MS, '--linger', '0'];
+    driver = lab.spawnTypeScript('a', 'src/bin/msInetDriver.ts', args, {
       hostname: 'msA',
       label: 'msinet driver',
     });

@@ -84,7 +84,10 @@ export class Station {
   }
 
   private spawnDriver(): LineProcess {
-    return this.lab.spawnTypeScript(this.host, DRIVER_BIN, ['--socket', this.socket, ...this.driverArgs], {
+    // --linger 0: these stations fall asleep the moment their last client goes, as the tests of
+    // sleeping and Bye expect (a later --linger in driverArgs wins).
+    const args = ['--socket', this.socket, '--linger', '0', ...this.driverArgs];
+    return this.lab.spawnTypeScript(this.host, DRIVER_BIN, args, {
       hostname: this.hostName,
       label: `${this.hostName} driver`,
     });

@@ -253,7 +253,10 @@ describe('msinet against a driver endpoint', { timeout: 90_000 }, () => {
       ]);
       assert.deepEqual(
         [unknown.code, unknown.stderr],
-        [1, "msinet: no client named 'nobody' (msinet clients lists them)\n"],
+        [
+          1,
+          "msinet: no client named 'nobody', and no station seen (same LAN and port -p on the others? are they awake?)\n",
+        ],
       );
       assert.deepEqual([badConnect.code, badConnect.stderr], [1, "msinet: no client named 'nobody'\n"]);
       assert.equal(noDriver.code, 1);
