@@ -170,7 +170,11 @@ async function play(dir: string, programs: Program[]): Promise<boolean> {
   command('msInetDriver', argsB, 'TCP and UDP on one port number; -s and no host: it only accepts');
   const b = new Program(DRIVER, argsB, showLog('B'));
   programs.push(b);
-  await b.waitFor(/local clients: /, START_TIMEOUT_MS, 'start of station B');
+  // Its endpoint listens, and it has said all it says at start.
+  await Promise.all([
+    b.waitFor(/local clients: /, START_TIMEOUT_MS, "station B's endpoint"),
+    b.waitFor(/type 'q' to quit/, START_TIMEOUT_MS, 'start of station B'),
+  ]);
 
   say('\nStation A, a WAN client of B:');
   const argsA = ['-s', `127.0.0.1:${portB}`, '-p', String(portA), ...timing, '--socket', socketA];
