@@ -14,7 +14,15 @@ import type { Lab } from '../test/harness/lab.js';
 import type { LineProcess } from '../test/harness/line-process.js';
 import { REPO_ROOT } from '../test/harness/paths.js';
 import { PROBE_BASE, idOfFields, idRange, jsonLineOfId } from './lan-events.js';
-import { benchClock, onLines, problemLines, until, type Pair, type PairStamps } from './lan-pair.js';
+import {
+  benchClock,
+  onLines,
+  problemLines,
+  until,
+  type Pair,
+  type PairStamps,
+  type SideArgs,
+} from './lan-pair.js';
 
 const START_TIMEOUT_MS = 20_000;
 
@@ -64,6 +72,8 @@ export interface CliPairOptions {
   driverArgs: readonly string[];
   /** Host names the stations announce. */
   names: { sender: string; receiver: string };
+  /** Flags for one side only, after `driverArgs` (WAN: `-s` for the receiver, `-s ADDRESS` for the sender). */
+  sideArgs?: SideArgs;
 }
 
 export interface CliPair extends Pair {
@@ -82,8 +92,9 @@ export async function startCliPair(
   const socketOf = (host: string) => join(dir, `${host}.sock`);
   const [senderHost, receiverHost] = hosts;
 
-  const startDriver = async (host: string, name: string): Promise<LineProcess> => {
-    const driver = spawnCli(lab, host, 'msInetDriver', [...options.driverArgs, '--socket', socketOf(host)], {
+  const startDriver = async (host: string, name: string, side: keyof SideArgs): Promise<LineProcess> => {
+    const args = [...options.driverArgs, ...(options.sideArgs?.[side] ?? []), '--socket', socketOf(host)];
+    const driver = spawnCli(lab, host, 'msInetDriver', args, {
       hostname: name,
       label: `msInetDriver ${name}`,
     });
@@ -91,8 +102,8 @@ export async function startCliPair(
     return driver;
   };
   const [senderDriver, receiverDriver] = await Promise.all([
-    startDriver(senderHost, options.names.sender),
-    startDriver(receiverHost, options.names.receiver),
+    startDriver(senderHost, options.names.sender, 'sender'),
+    startDriver(receiverHost, options.names.receiver, 'receiver'),
   ]);
 
   // The sockets' folder goes when the drivers have gone (the lab stops them).

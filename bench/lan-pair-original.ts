@@ -17,7 +17,16 @@ import {
   type ClockOrigin,
   type ClockSample,
 } from './lan-original-clock.js';
-import { benchClock, onLines, problemLines, sleep, until, type Pair, type PairStamps } from './lan-pair.js';
+import {
+  benchClock,
+  onLines,
+  problemLines,
+  sleep,
+  until,
+  type Pair,
+  type PairStamps,
+  type SideArgs,
+} from './lan-pair.js';
 
 const REMOTE_TIMEOUT_MS = 15_000;
 const CALIBRATION_SAMPLES = 40;
@@ -27,21 +36,36 @@ export interface OriginalPair extends Pair {
   calibrate(): Promise<ClockOrigin>;
 }
 
+export interface OriginalPairOptions {
+  binary: string;
+  driverArgs: readonly string[];
+  /** Host names the stations run under. */
+  names: { sender: string; receiver: string };
+  sideArgs?: SideArgs;
+  /**
+   * The names under which each station lists the other, when not their host
+   * names: in WAN mode the original names a remote by its address.
+   */
+  seenAs?: { sender: string; receiver: string };
+}
+
 export async function startOriginalPair(
   lab: Lab,
   hosts: [string, string],
-  options: { binary: string; driverArgs: readonly string[]; names: { sender: string; receiver: string } },
+  options: OriginalPairOptions,
 ): Promise<OriginalPair> {
   const [senderHost, receiverHost] = hosts;
-  const start = (host: string, name: string): Promise<OriginalPeer> =>
-    startOriginal(lab, host, name, options.driverArgs, { binary: options.binary });
-  const [sender, receiver] = await Promise.all([
-    start(senderHost, options.names.sender),
-    start(receiverHost, options.names.receiver),
-  ]);
+  const start = (host: string, name: string, side: keyof SideArgs): Promise<OriginalPeer> =>
+    startOriginal(lab, host, name, [...options.driverArgs, ...(options.sideArgs?.[side] ?? [])], {
+      binary: options.binary,
+    });
+  // The receiver first: a WAN client dials it once, at start.
+  const receiver = await start(receiverHost, options.names.receiver, 'receiver');
+  const sender = await start(senderHost, options.names.sender, 'sender');
+  const seenAs = options.seenAs ?? options.names;
   await Promise.all([
-    sender.waitForRemote(options.names.receiver, REMOTE_TIMEOUT_MS),
-    receiver.waitForRemote(options.names.sender, REMOTE_TIMEOUT_MS),
+    sender.waitForRemote(seenAs.receiver, REMOTE_TIMEOUT_MS),
+    receiver.waitForRemote(seenAs.sender, REMOTE_TIMEOUT_MS),
   ]);
 
   let origin: ClockOrigin | undefined;

@@ -7,7 +7,15 @@
 import type { Lab } from '../test/harness/lab.js';
 import type { LineProcess } from '../test/harness/line-process.js';
 import { PROBE_BASE } from './lan-events.js';
-import { benchEpoch, onLines, problemLines, until, type Pair, type PairStamps } from './lan-pair.js';
+import {
+  benchEpoch,
+  onLines,
+  problemLines,
+  until,
+  type Pair,
+  type PairStamps,
+  type SideArgs,
+} from './lan-pair.js';
 
 const START_TIMEOUT_MS = 20_000;
 /** Where the floor's receiver listens: not msinet's port, in case a driver is still leaving. */
@@ -21,6 +29,8 @@ export interface StationPairOptions {
   driverArgs?: readonly string[];
   /** Library: host names the stations announce. */
   names: { sender: string; receiver: string };
+  /** Library: flags for one side only, after `driverArgs` (WAN: `-s`, `-s ADDRESS`). */
+  sideArgs?: SideArgs;
   /** Added to the stations' environment (e.g. NODE_OPTIONS for a profile). */
   env?: Record<string, string>;
 }
@@ -71,6 +81,7 @@ export async function startStationPair(
         peer,
         '--',
         ...(options.driverArgs ?? []),
+        ...((role === 'send' ? options.sideArgs?.sender : options.sideArgs?.receiver) ?? []),
       ],
       {
         hostname: name,

@@ -38,6 +38,12 @@ export interface PairStamps extends Stamps {
   referenceAboveTruth?: number;
 }
 
+/** Driver flags for one side of a pair only (WAN: `-s` for the receiver, `-s ADDRESS` for the sender). */
+export interface SideArgs {
+  sender?: readonly string[];
+  receiver?: readonly string[];
+}
+
 const EPOCH = process.hrtime.bigint();
 
 /** The benchmark's clock: the machine's monotonic clock, in ms since the benchmark started. */

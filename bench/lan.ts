@@ -23,13 +23,13 @@
 import { appendFileSync } from 'node:fs';
 import { Lab, canUseNetns } from '../test/harness/lab.js';
 import { buildOriginalPeer } from '../test/harness/original-peer.js';
-import { PROBE_BASE } from './lan-events.js';
 import { loadAverage, machineLine, watchCpuPressure } from './lan-machine.js';
 import { baselineMemory, type Baseline } from './lan-memory-baseline.js';
 import { buildCli, startCliPair } from './lan-pair-cli.js';
 import { startOriginalPair } from './lan-pair-original.js';
 import { startStationPair } from './lan-pair-station.js';
 import { benchClock, rssKb, sleep, type Pair, type PairStamps } from './lan-pair.js';
+import { IdPool, eventsAtRandomGaps, untilReady } from './pair-runs.js';
 import {
   burstFigures,
   delays,
@@ -131,33 +131,15 @@ function driverArgs(setting: Setting): string[] {
   return ['-g', String(setting.g), '-lat', String(setting.lat)];
 }
 
-/** Sends probes until one arrives: both stations are up and know each other. */
-async function untilReady(pair: Pair): Promise<void> {
-  const deadline = benchClock() + READY_TIMEOUT_MS;
-  for (let probe = PROBE_BASE; ; probe++) {
-    pair.send(probe);
-    if (await pair.probeArrived(100)) return;
-    if (benchClock() > deadline) throw new Error(`no probe arrived in ${READY_TIMEOUT_MS} ms`);
-  }
-}
-
-let nextId = 0;
-/** Fresh ids for a run, so that a straggler of an earlier run is never taken for one of this run. */
-function takeIds(count: number): number {
-  if (nextId + count >= PROBE_BASE) nextId = 0;
-  const first = nextId;
-  nextId += count;
-  return first;
-}
+const ids = new IdPool();
 
 /** Events one at a time at random gaps; their stamps. */
-async function latencyRun(pair: Pair, count: number): Promise<PairStamps> {
-  const first = takeIds(count);
-  for (let id = first; id < first + count; id++) {
-    pair.send(id);
-    await sleep(MIN_GAP_MS + Math.random() * (MAX_GAP_MS - MIN_GAP_MS));
-  }
-  return pair.collect(count, LATENCY_TAIL_MS);
+function latencyRun(pair: Pair, count: number): Promise<PairStamps> {
+  return eventsAtRandomGaps(pair, ids, count, {
+    minGapMs: MIN_GAP_MS,
+    maxGapMs: MAX_GAP_MS,
+    tailMs: LATENCY_TAIL_MS,
+  });
 }
 
 function memoryOf(pair: Pair): { sender?: number; receiver?: number } {
@@ -215,7 +197,7 @@ async function measure(
   process.stderr.write(`lan bench: ${NAME[implementation]}, -g ${setting.g} -lat ${setting.lat}\n`);
   try {
     const { pair, asleep, calibrate } = await start(lab, implementation, setting, binary);
-    await untilReady(pair);
+    await untilReady(pair, READY_TIMEOUT_MS);
     const idle = memoryOf(pair);
     await latencyRun(pair, PLAN.warmUpEvents); // JIT, clock filters, and the probes' backlog
     const clock = calibrate ? await calibrate() : undefined;
@@ -245,7 +227,7 @@ async function measure(
     const pressures: number[] = [];
     for (let i = 0; i < PLAN.bursts; i++) {
       const burstPressure = watchCpuPressure(benchClock);
-      pair.burst(takeIds(PLAN.burstEvents), PLAN.burstEvents);
+      pair.burst(ids.take(PLAN.burstEvents), PLAN.burstEvents);
       const burst = await pair.collect(PLAN.burstEvents, PLAN.burstTimeoutMs);
       const share = burstPressure.stop();
       if (share !== undefined) pressures.push(share);

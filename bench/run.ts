@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --raw FILE]`: every benchmark, one after the
+ * `npm run bench [-- --quick] [-- --raw FILE] [-- --only lan,wan]`: every benchmark, one after the
  * other (never two at once: they would measure each other), each in its own
  * process, their markdown tables on stdout, progress on stderr.
  *
@@ -8,9 +8,12 @@
  *   bench/cold-path.ts   one packet's work right after a pause, as at every deadline
  *   bench/pipeline.ts    two drivers in one process: the driver's own cost per event
  *   bench/lan.ts         msinet vs the original vs bare UDP on a two-host lab
+ *   bench/wan.ts         one WAN server under 32 clients; WAN pairs at two settings
  *
- * `--quick` is a smoke run of about half a minute: fewer deadlines and events,
- * rough figures. Exits 1 when a benchmark failed (the others still run).
+ * `--quick` is a smoke run: fewer deadlines and events, rough figures.
+ * `--only wan` (names without `.ts`, comma-separated) runs just those.
+ * `--raw FILE` goes to bench/lan.ts. Exits 1 when a benchmark failed (the
+ * others still run).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -25,6 +28,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const rawAt = args.indexOf('--raw');
 const raw = rawAt >= 0 ? args[rawAt + 1] : undefined;
+const onlyAt = args.indexOf('--only');
+const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',') : undefined;
 
 interface Benchmark {
   file: string;
@@ -38,6 +43,7 @@ const BENCHMARKS: Benchmark[] = [
   { file: 'cold-path.ts', args: quick ? ['100'] : [] },
   { file: 'pipeline.ts', args: quick ? ['3'] : [] },
   { file: 'lan.ts', args: [...(quick ? ['--quick'] : []), ...(raw !== undefined ? ['--raw', raw] : [])] },
+  { file: 'wan.ts', args: quick ? ['--quick'] : [] },
 ];
 
 function run(benchmark: Benchmark): Promise<number> {
@@ -58,12 +64,21 @@ function run(benchmark: Benchmark): Promise<number> {
   });
 }
 
+const unknown = (only ?? []).filter((name) => !BENCHMARKS.some((b) => b.file === `${name}.ts`));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `bench: no benchmark ${unknown.join(', ')} (there are ${BENCHMARKS.map((b) => b.file.replace(/\.ts$/, '')).join(', ')})\n`,
+  );
+  process.exit(2);
+}
+
 const started = Date.now();
 console.log(`# msinet benchmarks${quick ? ' (quick)' : ''}\n`);
 console.log(`${new Date().toISOString()} — ${machineLine()}; load average ${loadAverage()}.\n`);
 
 const failed: string[] = [];
 for (const benchmark of BENCHMARKS) {
+  if (only !== undefined && !only.includes(benchmark.file.replace(/\.ts$/, ''))) continue;
   if (!existsSync(join(BENCH_DIR, benchmark.file))) {
     console.log(`(bench/${benchmark.file} is not there: skipped)\n`);
     continue;
