@@ -54,7 +54,15 @@ describe('the installed package', { timeout: 300_000 }, () => {
     const help = await runBuilt(bin('msinet'), ['--help'], { command: [] });
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /^usage: msinet /);
-    assert.match(help.stdout, /msinet ports/);
+    assert.match(help.stdout, /^ {2}ports /m);
+    const driverHelp = await runBuilt(bin('msInetDriver'), ['--help'], { command: [] });
+    assert.equal(driverHelp.code, 0, driverHelp.stderr);
+    assert.match(driverHelp.stdout, /^ {2}-lat <ms> /m);
+    const toolVersion = await runBuilt(bin('msinet'), ['--version'], { command: [] });
+    assert.equal(
+      toolVersion.stdout,
+      version.stdout.replace(/^msInetDriver \(msinet\) (\S+),.*\n$/, 'msinet $1\n'),
+    );
   });
 
   test('ships the documents and the systemd unit, and no tests', () => {
