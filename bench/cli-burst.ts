@@ -6,6 +6,9 @@
  *
  *   npm run build && node --import tsx bench/cli-burst.ts [runs] [events]
  *
+ * MSINET_BENCH_ROOT=DIR runs another checkout's built tools instead (before and
+ * after); MSINET_BENCH_CPU_PROFILES=DIR has each driver write a CPU profile there.
+ *
  * Two hosts of a network-namespace lab (root), each with its driver as
  * installed (`dist/bin`, default flags: -g 10 -lat 10). Both drivers are kept
  * awake (a dump on each) and know each other before the first run, so a run
@@ -18,7 +21,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertBuilt, BUILT_DRIVER, BUILT_MSINET } from '../test/harness/built.js';
+import {
+  assertBuilt,
+  BUILT_DRIVER as THIS_DRIVER,
+  BUILT_MSINET as THIS_MSINET,
+} from '../test/harness/built.js';
 import { canUseNetns, Lab } from '../test/harness/lab.js';
 import type { LineProcess } from '../test/harness/line-process.js';
 import { idRange, jsonLineOfId, PROBE_BASE } from './lan-events.js';
@@ -41,6 +48,10 @@ function cpuMs(pid: number | undefined): number {
 }
 const CLOCK_TICKS = 100;
 
+// MSINET_BENCH_ROOT=DIR: the tools of another checkout, built there (a before-and-after).
+const otherRoot = process.env['MSINET_BENCH_ROOT'];
+const BUILT_DRIVER = otherRoot === undefined ? THIS_DRIVER : join(otherRoot, 'dist/bin/msInetDriver.js');
+const BUILT_MSINET = otherRoot === undefined ? THIS_MSINET : join(otherRoot, 'dist/bin/msinet.js');
 const runs = Number(process.argv[2] ?? 10);
 const events = Number(process.argv[3] ?? 20_000);
 const GOAL_RATE = 60_000;
@@ -52,7 +63,7 @@ function percentile(values: readonly number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  assertBuilt();
+  if (otherRoot === undefined) assertBuilt();
   const netns = canUseNetns();
   if (!netns.ok) throw new Error(`cli-burst needs network namespaces: ${netns.why}`);
   if ((runs + 1) * events > PROBE_BASE)
@@ -158,7 +169,7 @@ async function main(): Promise<void> {
     const whole = (n: number) => Math.round(n).toLocaleString('en-US');
     const rates = rows.map((r) => r.rate);
     const lines = [
-      `${events.toLocaleString('en-US')} events piped into \`msinet send --json\` on hostA until \`msinet dump --json\` ` +
+      `${otherRoot === undefined ? '' : `(${otherRoot}) `}${events.toLocaleString('en-US')} events piped into \`msinet send --json\` on hostA until \`msinet dump --json\` ` +
         `on hostB printed the last, from the spawn of send; ${runs} runs (${machineLine()}).`,
       `Load average before: ${loadBefore}, after: ${loadAverage()}; CPU pressure during the runs: ` +
         `${cpuPressure === undefined ? 'unknown' : `${(cpuPressure * 100).toFixed(0)} %`}.`,

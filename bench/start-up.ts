@@ -2,7 +2,11 @@
  * How long the installed tools take to start, next to `node -e 0`: each
  * command from exec to exit, as a shell runs it.
  *
- *   npm run build && node --import tsx bench/start-up.ts [runs]
+ *   npm run build && node --import tsx bench/start-up.ts [runs] [--compare DIR]
+ *
+ * `--compare DIR`: another checkout, built (`npx tsc -p tsconfig.build.json`
+ * there), timed in the same rounds: a before-and-after under the same load.
+ * Its exit codes are not checked (an older build may not know a flag).
  *
  * The commands run round robin (one of each, then again), so a burst of load
  * from other programs falls on all of them alike rather than on one row; each
@@ -19,13 +23,16 @@ import { freePort } from '../test/cli/cli-processes.js';
 import { assertBuilt, BUILT_DRIVER, BUILT_MSINET, startBuilt } from '../test/harness/built.js';
 import { loadAverage, machineLine, watchCpuPressure } from './lan-machine.js';
 
-const runs = Number(process.argv[2] ?? 20);
+const args = process.argv.slice(2);
+const compareAt = args.indexOf('--compare');
+const compare = compareAt >= 0 ? args[compareAt + 1] : undefined;
+const runs = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--compare') ?? 20);
 
 interface Row {
   label: string;
   args: string[];
-  /** Exit code the command is expected to end with (a check that it did its job). */
-  code: number;
+  /** Exit code the command is expected to end with (a check that it did its job); undefined: not checked. */
+  code: number | undefined;
   times: number[];
 }
 
@@ -37,7 +44,7 @@ function timeOnce(row: Row): number {
   const started = performance.now();
   const run = spawnSync(process.execPath, row.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const took = performance.now() - started;
-  if (run.status !== row.code) {
+  if (row.code !== undefined && run.status !== row.code) {
     throw new Error(`${row.label}: exit ${run.status}, expected ${row.code}: ${String(run.stderr)}`);
   }
   return took;
@@ -50,14 +57,30 @@ async function main(): Promise<void> {
   const driver = startBuilt(BUILT_DRIVER, ['-p', String(await freePort()), '--socket', socket]);
   try {
     await driver.waitForLine(/local clients: /, 30_000, { stream: 'stderr' });
+    const commands = (driverBin: string, msinetBin: string, code: number | undefined, tag: string): Row[] => [
+      { label: `\`msinet --help\`${tag}`, args: [msinetBin, '--help'], code, times: [] },
+      { label: `\`msinet --version\`${tag}`, args: [msinetBin, '--version'], code, times: [] },
+      {
+        label: `\`msinet clients\`${tag}`,
+        args: [msinetBin, '--socket', socket, 'clients'],
+        code,
+        times: [],
+      },
+      { label: `\`msinet status\`${tag}`, args: [msinetBin, '--socket', socket, 'status'], code, times: [] },
+      { label: `\`msInetDriver -v\`${tag}`, args: [driverBin, '-v'], code, times: [] },
+      { label: `\`msInetDriver --help\`${tag}`, args: [driverBin, '--help'], code, times: [] },
+    ];
     const rows: Row[] = [
       { label: '`node -e 0`', args: ['-e', '0'], code: 0, times: [] },
-      { label: '`msinet --help`', args: [BUILT_MSINET, '--help'], code: 0, times: [] },
-      { label: '`msinet --version`', args: [BUILT_MSINET, '--version'], code: 0, times: [] },
-      { label: '`msinet clients`', args: [BUILT_MSINET, '--socket', socket, 'clients'], code: 0, times: [] },
-      { label: '`msinet status`', args: [BUILT_MSINET, '--socket', socket, 'status'], code: 0, times: [] },
-      { label: '`msInetDriver -v`', args: [BUILT_DRIVER, '-v'], code: 0, times: [] },
-      { label: '`msInetDriver --help`', args: [BUILT_DRIVER, '--help'], code: 0, times: [] },
+      ...commands(BUILT_DRIVER, BUILT_MSINET, 0, ''),
+      ...(compare === undefined
+        ? []
+        : commands(
+            join(compare, 'dist/bin/msInetDriver.js'),
+            join(compare, 'dist/bin/msinet.js'),
+            undefined,
+            ' (compared)',
+          )),
     ];
     const loadBefore = loadAverage();
     const pressure = watchCpuPressure(() => performance.now());
