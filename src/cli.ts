@@ -7,7 +7,8 @@
 import { homedir } from 'node:os';
 import { isIP } from 'node:net';
 import yargs from 'yargs';
-import { start } from './daemon.js';
+import { DRIVER_USAGE_HINT, driverFlags, driverHelp } from './cli-flags.js';
+import { helpWidth } from './model/help-text.js';
 import {
   defaultLogFile,
   DEFAULT_LINGER_S,
@@ -25,14 +26,8 @@ import {
 export type ParsedArgs =
   | { kind: 'run'; config: Config; defaultLog: boolean }
   | { kind: 'version' }
-  | { kind: 'help'; text: string }
+  | { kind: 'help' }
   | { kind: 'error'; reason: string; usage: string };
-
-const USAGE =
-  'usage: msInetDriver [-p port] [-lat ms] [-g ms] [-d] [-log file] [--pidfile file] [-s [host[:port] ...]] [-m n] [-v]\n' +
-  '                    [--socket path] [--socket-group group] [--late play|drop] [--linger s] [--interface name|address] [--verbose | --quiet]\n' +
-  '                    [--midi] [--midi-in name] [--midi-out name] [--inbound module] [--outbound module]\n' +
-  '                    [--http port] [--http-bind address]';
 
 /** Who runs this process, for the default log path. */
 export function currentLogOwner(): LogOwner {
@@ -40,9 +35,8 @@ export function currentLogOwner(): LogOwner {
 }
 
 function parser(argv: readonly string[], logOwner: LogOwner) {
-  return yargs([...argv])
+  const base = yargs([...argv])
     .scriptName('msInetDriver')
-    .usage(USAGE)
     .parserConfiguration({ 'short-option-groups': false, 'camel-case-expansion': false })
     .version(false)
     .help(false)
@@ -50,69 +44,28 @@ function parser(argv: readonly string[], logOwner: LogOwner) {
     .strict()
     .fail((message, error) => {
       throw error ?? new Error(message);
-    })
-    .option('p', { type: 'string', describe: 'UDP port (WAN: TCP too). LAN 4950, WAN 4951' })
-    .option('lat', { type: 'string', describe: 'maximum latency allowed, ms. LAN 10, WAN 1500' })
-    .option('g', { type: 'string', describe: 'grouping period, ms. LAN 10, WAN 200' })
-    .option('d', { type: 'boolean', describe: 'run as a daemon' })
-    .option('log', { type: 'string', describe: `daemon log file (${defaultLogFile(logOwner)})` })
-    .option('pidfile', { type: 'string', describe: 'write the running driver’s pid to this file' })
-    .option('s', { type: 'array', string: true, describe: 'WAN mode: connect to each host listed' })
-    .option('m', {
-      type: 'string',
-      describe: `WAN: maximum accepted remote clients (${DEFAULT_MAX_CLIENTS})`,
-    })
-    .option('v', { type: 'boolean', describe: 'print the version and exit' })
-    .option('help', { type: 'boolean', describe: 'show this help' })
-    .option('socket', { type: 'string', describe: 'local endpoint (Unix socket) path' })
-    .option('late', { type: 'string', describe: 'late packets: play at once, or drop' })
-    .option('socket-group', {
-      type: 'string',
-      describe: "let this group's members use the local endpoint too (mode 0660; default the owner only)",
-    })
-    .option('linger', {
-      type: 'string',
-      describe: `LAN: stay awake this many seconds after the last local client closes (${DEFAULT_LINGER_S})`,
-    })
-    .option('interface', { type: 'string', describe: 'use only this interface (name or IPv4 address)' })
-    .option('bind', { type: 'string', describe: 'same as --interface with an address' })
-    .option('verbose', { type: 'boolean', describe: 'log debug messages' })
-    .option('quiet', { type: 'boolean', describe: 'log warnings and errors only' })
-    .option('midi', {
-      type: 'boolean',
-      describe: "virtual MIDI ports: 'msinet (all)', and 'msinet <station>' for each station",
-    })
-    .option('midi-in', {
-      type: 'array',
-      string: true,
-      describe: 'bridge the MIDI input port whose name contains this (to every station)',
-    })
-    .option('midi-out', {
-      type: 'array',
-      string: true,
-      describe: 'bridge the MIDI output port whose name contains this (from every station)',
-    })
-    .option('inbound', {
-      type: 'array',
-      string: true,
-      describe: 'a module whose default export operates on events in',
-    })
-    .option('outbound', {
-      type: 'array',
-      string: true,
-      describe: 'a module whose default export operates on events out',
-    })
-    .option('http', { type: 'string', describe: 'serve the status page and a WebSocket on this port' })
-    .option('http-bind', {
-      type: 'string',
-      describe: 'address for --http (default 127.0.0.1; needs a token)',
     });
+  return driverFlags(logOwner).reduce(
+    (y, flag) =>
+      y.option(flag.key, {
+        type: flag.type,
+        ...(flag.type === 'array' ? { string: true } : {}),
+        ...(flag.aliases ? { alias: flag.aliases } : {}),
+      }),
+    base,
+  );
+}
+
+/** `-log` of `-log <file>`. */
+function flagName(term: string): string {
+  return term.split(/[ ,]/)[0] ?? term;
 }
 
 /** A whole number in [min, max] from a flag's text, or why not. */
 function integer(flag: string, text: string | undefined, min: number, max: number): number | string {
-  if (text === undefined || !/^\d+$/.test(text.trim()))
-    return `${flag}: expected a whole number ≥ 0, got '${text ?? ''}'`;
+  const expected = `a whole number ${min}–${max}`;
+  if (text === undefined || text.trim() === '') return `${flag}: needs a value, ${expected}`;
+  if (!/^\d+$/.test(text.trim())) return `${flag}: expected ${expected}, got '${text}'`;
   const value = Number(text);
   return value >= min && value <= max ? value : `${flag}: ${value} is out of range ${min}–${max}`;
 }
@@ -134,17 +87,26 @@ function wanHost(text: string): WanHost | string {
 }
 
 export function parseDriverArgs(argv: readonly string[], logOwner: LogOwner = currentLogOwner()): ParsedArgs {
-  const usage = USAGE;
+  const usage = DRIVER_USAGE_HINT;
   let raw: Record<string, unknown>;
   try {
     raw = parser(argv, logOwner).parseSync() as Record<string, unknown>;
   } catch (error) {
     return { kind: 'error', reason: (error as Error).message.split('\n')[0] ?? 'invalid arguments', usage };
   }
-  if (raw['help']) return { kind: 'help', text: `${USAGE}\n` };
+  if (raw['help']) return { kind: 'help' };
   if (raw['v']) return { kind: 'version' };
   if ((raw['_'] as unknown[]).length > 0) {
     return { kind: 'error', reason: `unexpected argument '${String((raw['_'] as unknown[])[0])}'`, usage };
+  }
+
+  // A flag that takes a value and was given none (`-log` last, or `-log ''`) is a mistake, not a default.
+  for (const flag of driverFlags(logOwner)) {
+    const value = raw[flag.key];
+    const values = Array.isArray(value) ? (value as unknown[]) : [value];
+    if (flag.type === 'string' && value !== undefined && values.some((v) => String(v).trim() === '')) {
+      return { kind: 'error', reason: `${flagName(flag.term)}: needs a value (${flag.term})`, usage };
+    }
   }
 
   const hostTexts = raw['s'] as string[] | undefined;
@@ -184,13 +146,6 @@ export function parseDriverArgs(argv: readonly string[], logOwner: LogOwner = cu
   const logLevel: LogLevel = raw['verbose'] ? 'debug' : raw['quiet'] ? 'warn' : 'info';
   const logFile = str('log');
   const pidFile = str('pidfile');
-  for (const [flag, value] of [
-    ['-log', logFile],
-    ['--pidfile', pidFile],
-  ] as const) {
-    if (value !== undefined && value.trim() === '')
-      return { kind: 'error', reason: `${flag}: expected a file`, usage };
-  }
 
   return {
     kind: 'run',
@@ -230,14 +185,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`msInetDriver: ${parsed.reason}\n${parsed.usage}\n`);
       return 1;
     case 'help':
-      process.stdout.write(parsed.text);
+      process.stdout.write(driverHelp(currentLogOwner(), helpWidth(process.stdout)));
       return 0;
     case 'version':
       process.stdout.write(
         `msInetDriver (msinet) ${VERSION}, MidiShare Internet driver protocol v${PROTOCOL_VERSION}\n`,
       );
       return 0;
-    case 'run':
+    case 'run': {
+      // Loaded only to run: `-v`, `--help` and a wrong flag answer without reading the driver.
+      const { start } = await import('./daemon.js');
       return start(parsed.config, argv, { defaultLog: parsed.defaultLog });
+    }
   }
 }

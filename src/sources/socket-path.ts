@@ -10,6 +10,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function defaultSocketPath(port: number): string {
+/** `port` may be a placeholder (`'<port>'`) for the help to show the pattern. */
+export function defaultSocketPath(port: number | string): string {
   return join(tmpdir(), `msinet-${port}.sock`);
 }

@@ -1,10 +1,22 @@
 /**
  * `msinet` command line (SPEC §2) → a Command value. Pure: it never prints,
  * exits or connects. `--socket` and `-p` may come before or after the
- * subcommand; refs and names stay text (the driver resolves them).
+ * subcommand; refs and names stay text (the driver resolves them). The
+ * commands and flags are commands.ts's table.
  */
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { defaultSocketPath } from '../sources/socket-path.js';
+import {
+  commandUsage,
+  DEFAULT_PORT,
+  GLOBAL_FLAGS,
+  TOOL_COMMANDS,
+  TOOL_USAGE_HINT,
+  type ToolCommand,
+  type ToolFlag,
+} from './commands.js';
+
+export { DEFAULT_PORT, DUMP_CLIENT_NAME, SEND_CLIENT_NAME } from './commands.js';
 
 export type Command =
   | { kind: 'clients'; json: boolean }
@@ -16,84 +28,66 @@ export type Command =
 
 export type ParsedArgs =
   | { kind: 'run'; socket: string; command: Command }
-  | { kind: 'help'; text: string }
+  | { kind: 'help'; command: ToolCommand['name'] | undefined }
+  | { kind: 'version' }
   | { kind: 'error'; reason: string; usage: string };
 
-export const DEFAULT_PORT = 4950;
-export const SEND_CLIENT_NAME = 'msinet-send';
-export const DUMP_CLIENT_NAME = 'msinet-dump';
+function withFlags<T>(y: Argv<T>, flags: readonly ToolFlag[], global = false): Argv<T> {
+  return flags.reduce(
+    (all, flag) =>
+      all.option(flag.key, {
+        type: flag.type,
+        ...(flag.aliases ? { alias: flag.aliases } : {}),
+        ...(flag.required ? { demandOption: true } : {}),
+        ...(flag.default !== undefined ? { default: flag.default } : {}),
+        ...(global ? { global: true } : {}),
+      }),
+    y,
+  );
+}
 
 function parser() {
-  return yargs()
-    .scriptName('msinet')
-    .usage('usage: msinet [--socket path | -p port] <command>')
-    .parserConfiguration({
-      'parse-positional-numbers': false,
-      'short-option-groups': false,
-    })
-    .version(false)
-    .strict()
-    .option('socket', {
-      type: 'string',
-      global: true,
-      describe: "the driver's local endpoint (Unix socket)",
-    })
-    .option('p', {
-      type: 'string',
-      global: true,
-      describe: `find the driver of this port (default ${DEFAULT_PORT})`,
-    })
-    .command('clients', 'list clients', (y) =>
-      y.option('json', { type: 'boolean', describe: 'one JSON array' }),
-    )
-    .command('connect <src> <dst>', 'connect src → dst (names or refs)', (y) =>
-      y.positional('src', { type: 'string' }).positional('dst', { type: 'string' }),
-    )
-    .command('disconnect <src> <dst>', 'disconnect src → dst (names or refs)', (y) =>
-      y.positional('src', { type: 'string' }).positional('dst', { type: 'string' }),
-    )
-    .command('send [events..]', 'send events to a client, wait until they have left', (y) =>
-      y
-        .positional('events', {
-          type: 'string',
-          array: true,
-          describe: 'e.g. keyOn:chan=0:pitch=60:vel=100',
-        })
-        .option('to', {
-          type: 'string',
-          demandOption: true,
-          describe: 'the client to send to (name or ref)',
-        })
-        .option('json', { type: 'boolean', describe: 'read one JSON event per line from stdin' })
-        .option('name', { type: 'string', default: SEND_CLIENT_NAME, describe: 'this client’s name' }),
-    )
-    .command('dump', 'print each event delivered, until interrupted', (y) =>
-      y
-        .option('from', { type: 'string', describe: 'only from this client (default: every remote)' })
-        .option('json', { type: 'boolean', describe: 'one JSON object per line' })
-        .option('name', { type: 'string', default: DUMP_CLIENT_NAME, describe: 'this client’s name' }),
-    )
-    .command('status', "the driver's state and counters", (y) => y.option('json', { type: 'boolean' }))
-    .command('ports', 'list the MIDI ports of this machine (no driver needed)', (y) =>
-      y.option('json', { type: 'boolean', describe: 'one JSON object: { inputs, outputs }' }),
-    )
-    .demandCommand(1, 'a command is needed')
-    .help();
+  const base = withFlags(
+    yargs()
+      .scriptName('msinet')
+      .parserConfiguration({
+        'parse-positional-numbers': false,
+        'short-option-groups': false,
+      })
+      .version(false)
+      .help(false)
+      .strict(),
+    GLOBAL_FLAGS,
+    true,
+  );
+  return TOOL_COMMANDS.reduce(
+    (y, command) =>
+      y.command(`${command.name} ${command.positionals}`.trim(), false, (sub) =>
+        withFlags(sub, command.flags),
+      ),
+    base,
+  ).demandCommand(1, 'a command is needed');
+}
+
+/** The command the line names, if it names one (for its usage line, or its help). */
+function commandNamed(parsed: Record<string, unknown>): ToolCommand | undefined {
+  const first = (parsed['_'] as unknown[] | undefined)?.[0];
+  return TOOL_COMMANDS.find((command) => command.name === first);
 }
 
 export function parseMsinetArgs(argv: readonly string[]): ParsedArgs {
-  const yargsParser = parser();
   let failure: string | undefined;
-  let text = '';
   let parsed: Record<string, unknown> = {};
-  yargsParser.parse([...argv], {}, (error, result, output) => {
+  parser().parse([...argv], {}, (error, result) => {
     failure = error?.message;
-    text = output;
     parsed = result as Record<string, unknown>;
   });
-  const usage = text || 'usage: msinet [--socket path | -p port] <command>   (msinet --help)';
-  if (failure !== undefined) return { kind: 'error', reason: failure, usage };
-  if (parsed['help'] === true) return { kind: 'help', text };
+  const named = commandNamed(parsed);
+  // Help and version answer even when the rest of the line is wrong (`msinet send --help` without --to).
+  if (parsed['help'] === true) return { kind: 'help', command: named?.name };
+  if (parsed['version'] === true) return { kind: 'version' };
+  const usage = named === undefined ? TOOL_USAGE_HINT : commandUsage(named);
+  if (failure !== undefined) return { kind: 'error', reason: readable(failure, named, parsed), usage };
 
   const socket = socketOf(parsed);
   if (typeof socket !== 'string') return { kind: 'error', reason: socket.reason, usage };
@@ -102,6 +96,16 @@ export function parseMsinetArgs(argv: readonly string[]): ParsedArgs {
     return { kind: 'error', reason: 'send: events on the command line or --json on stdin, not both', usage };
   }
   return { kind: 'run', socket, command };
+}
+
+/** yargs' reason, in this tool's words where they say more. */
+function readable(failure: string, named: ToolCommand | undefined, parsed: Record<string, unknown>): string {
+  const first = (parsed['_'] as unknown[] | undefined)?.[0];
+  if (named === undefined && first !== undefined) return `unknown command '${String(first)}'`;
+  if (named !== undefined && failure.startsWith('Not enough non-option arguments')) {
+    return `${named.name}: needs ${named.positionals}`;
+  }
+  return failure;
 }
 
 /**
@@ -116,9 +120,11 @@ function last(value: unknown): unknown {
 function socketOf(parsed: Record<string, unknown>): string | { reason: string } {
   const socket = last(parsed['socket']);
   const port = last(parsed['p']);
+  if (socket === '') return { reason: '--socket: needs a value, the path of a driver’s endpoint' };
   if (typeof socket === 'string') return socket;
   if (port === undefined) return defaultSocketPath(DEFAULT_PORT);
   const text = String(port).trim();
+  if (text === '') return { reason: `-p: needs a value, a port 1–65535` };
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < 1 || value > 65535) {
     return { reason: `-p: expected a port 1–65535, got '${String(port)}'` };

@@ -39,6 +39,12 @@ export interface EndpointClientOptions {
 export interface EndpointClient {
   /** Sends one request; resolves with its reply (ok or not); rejects if the connection ends first. */
   request(op: Op, fields?: Record<string, unknown>): Promise<Reply>;
+  /**
+   * The same, with the fields already JSON text (`"events":[…]`), for a caller that
+   * has them as text and need not parse them to write them again. `op` and `id` are
+   * written after them, so the fields cannot change either.
+   */
+  requestText(op: Op, fieldsText: string): Promise<Reply>;
   /** Resolves when what was written has gone to the socket: await it between many requests. */
   flushed(): Promise<void>;
   /** Deliveries and client-list changes; completes when the connection ends. */
@@ -106,14 +112,21 @@ function wrap(socket: Socket, deliveriesAsText: boolean): EndpointClient {
     }),
   );
 
+  const requestLine = (line: (id: number) => string): Promise<Reply> => {
+    const id = nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      if (socket.destroyed) return reject(new Error('the connection to the driver is closed'));
+      pending.set(id, { resolve, reject });
+      socket.write(`${line(id)}\n`);
+    });
+  };
+
   return {
     request(op, fields = {}) {
-      const id = nextId++;
-      return new Promise<Reply>((resolve, reject) => {
-        if (socket.destroyed) return reject(new Error('the connection to the driver is closed'));
-        pending.set(id, { resolve, reject });
-        socket.write(`${JSON.stringify({ ...fields, op, id })}\n`);
-      });
+      return requestLine((id) => JSON.stringify({ ...fields, op, id }));
+    },
+    requestText(op, fieldsText) {
+      return requestLine((id) => `{${fieldsText},"op":${JSON.stringify(op)},"id":${id}}`);
     },
     async flushed() {
       if (socket.writableNeedDrain) await Promise.race([once(socket, 'drain'), ended]);

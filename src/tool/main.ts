@@ -3,7 +3,10 @@
  * the command against the driver's local endpoint, answers the exit code:
  * 0 done, 1 anything wrong (one line on stderr saying what).
  */
+import { VERSION } from '../model/config.js';
+import { helpWidth } from '../model/help-text.js';
 import { parseMsinetArgs } from './args.js';
+import { toolHelp } from './commands.js';
 import { CommandError } from './driver-connection.js';
 import { runDump } from './dump.js';
 import type { Io } from './io.js';
@@ -29,7 +32,11 @@ function untilSignal(): Promise<void> {
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const parsed = parseMsinetArgs(argv);
   if (parsed.kind === 'help') {
-    io.stdout.write(`${parsed.text}\n`);
+    io.stdout.write(toolHelp(helpWidth(io.stdout as { isTTY?: boolean; columns?: number }), parsed.command));
+    return 0;
+  }
+  if (parsed.kind === 'version') {
+    io.stdout.write(`msinet ${VERSION}\n`);
     return 0;
   }
   if (parsed.kind === 'error') {

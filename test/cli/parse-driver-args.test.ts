@@ -4,6 +4,7 @@
 // with its bad values. A process test of each flag is in driver-flags.test.ts.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { driverHelp } from '../../src/cli-flags.js';
 import { parseDriverArgs } from '../../src/cli.js';
 import type { Config } from '../../src/model/config.js';
 
@@ -18,6 +19,7 @@ const LAN: Config = {
   hosts: [],
   maxClients: 32,
   late: 'play',
+  lingerMs: 30_000,
   socket: undefined,
   logLevel: 'info',
   interface: undefined,
@@ -57,6 +59,9 @@ const runs: [string, Config][] = [
   ['--socket /tmp/d.sock', { ...LAN, socket: '/tmp/d.sock' }],
   ['--late drop', { ...LAN, late: 'drop' }],
   ['--late play', { ...LAN, late: 'play' }],
+  ['--linger 0', { ...LAN, lingerMs: 0 }],
+  ['--linger 2.5', { ...LAN, lingerMs: 2500 }],
+  ['--socket-group audio', { ...LAN, socketGroup: 'audio' }],
   ['--interface eth0', { ...LAN, interface: 'eth0' }],
   ['--interface 192.168.1.20', { ...LAN, interface: '192.168.1.20' }],
   ['--bind 192.168.1.20', { ...LAN, interface: '192.168.1.20' }],
@@ -77,7 +82,8 @@ const refusals: [string, RegExp][] = [
   ['-p 65536', /^-p: 65536 is out of range 1–65535$/],
   ['-p abc', /^-p: .*'abc'/],
   ['-p 12.5', /^-p: .*'12\.5'/],
-  ['-p', /^-p: .*''/],
+  ['-p', /^-p: needs a value \(-p <port>\)$/],
+  ['--linger soon', /^--linger: expected seconds \(a number ≥ 0\), got 'soon'$/],
   ['-lat -1', /^-lat\b.*-1/],
   ['-lat 60001', /^-lat: 60001 is out of range 0–60000$/],
   ['-lat x', /^-lat: .*'x'/],
@@ -99,7 +105,9 @@ const argv = (line: string) => (line === '' ? [] : line.split(' '));
 describe('parseDriverArgs', () => {
   for (const [line, config] of runs) {
     test(`msInetDriver ${line || '(no flag)'}`, () => {
-      assert.deepEqual(parseDriverArgs(argv(line)), { kind: 'run', config });
+      // defaultLog: no -log given, so the daemon may choose where it writes.
+      const defaultLog = !argv(line).includes('-log');
+      assert.deepEqual(parseDriverArgs(argv(line)), { kind: 'run', config, defaultLog });
     });
   }
 
@@ -117,9 +125,8 @@ describe('parseDriverArgs', () => {
   test('-v asks for the version, --help for the usage with every flag, whatever else is given', () => {
     assert.deepEqual(parseDriverArgs(['-v']), { kind: 'version' });
     assert.deepEqual(parseDriverArgs(['-p', '5000', '-v']), { kind: 'version' });
-    const help = parseDriverArgs(['--help', '-p', '5000']);
-    assert.equal(help.kind, 'help');
-    if (help.kind !== 'help') return;
+    assert.deepEqual(parseDriverArgs(['--help', '-p', '5000']), { kind: 'help' });
+    const help = { text: driverHelp({ uid: 0, home: '/root' }, 200) };
     assert.match(help.text, /^usage: msInetDriver /);
     for (const flag of [
       '-p',
@@ -133,6 +140,8 @@ describe('parseDriverArgs', () => {
       '--socket',
       '--late',
       '--interface',
+      '--linger',
+      '--socket-group',
     ]) {
       assert.ok(help.text.includes(`[${flag}`), `the usage shows ${flag}`);
     }

@@ -6,13 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { assertBuilt, runBuilt } from '../harness/built.js';
+import { dirname, join } from 'node:path';
+import { assertBuilt, runBuilt, startBuilt } from '../harness/built.js';
 import { canUseNetns, Lab } from '../harness/lab.js';
 import { REPO_ROOT } from '../harness/paths.js';
-import { until } from '../cli/cli-processes.js';
+import { freePort, until } from '../cli/cli-processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'msinet-pack-'));
 const prefix = join(dir, 'prefix');
@@ -54,12 +54,46 @@ describe('the installed package', { timeout: 300_000 }, () => {
     const help = await runBuilt(bin('msinet'), ['--help'], { command: [] });
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /^usage: msinet /);
-    assert.match(help.stdout, /msinet ports/);
+    assert.match(help.stdout, /^ {2}ports /m);
+    const driverHelp = await runBuilt(bin('msInetDriver'), ['--help'], { command: [] });
+    assert.equal(driverHelp.code, 0, driverHelp.stderr);
+    assert.match(driverHelp.stdout, /^ {2}-lat <ms> /m);
+    const toolVersion = await runBuilt(bin('msinet'), ['--version'], { command: [] });
+    assert.equal(
+      toolVersion.stdout,
+      version.stdout.replace(/^msInetDriver \(msinet\) (\S+),.*\n$/, 'msinet $1\n'),
+    );
   });
 
-  test('ships the documents and the systemd unit, and no tests', () => {
-    for (const file of ['README.md', 'docs/midi.md', 'docs/local-protocol.md', 'contrib/msinet.service']) {
+  test('the installed driver loads a TypeScript operator kept in a folder of its own', async () => {
+    const operator = join(dir, 'user-folder', 'velocity.ts');
+    mkdirSync(dirname(operator), { recursive: true });
+    writeFileSync(operator, "import { map } from 'rxjs';\nexport default map((e: { vel?: number }) => e);\n");
+    const driver = startBuilt(
+      bin('msInetDriver'),
+      ['--inbound', operator, '-p', String(await freePort()), '--socket', join(dir, 'operator.sock')],
+      { command: [] },
+    );
+    try {
+      await driver.waitForLine(/local clients: /, 60_000, { stream: 'stderr' });
+    } finally {
+      await driver.kill('SIGTERM');
+    }
+  });
+
+  test('ships the documents, the license, the man pages and the systemd unit, and no tests', () => {
+    for (const file of [
+      'README.md',
+      'LICENSE',
+      'docs/midi.md',
+      'docs/local-protocol.md',
+      'contrib/msinet.service',
+    ]) {
       assert.ok(existsSync(join(installed, file)), `${file} is in the package`);
+    }
+    // npm links the pages of package.json's `man` field where man looks for them.
+    for (const page of ['msInetDriver.1', 'msinet.1']) {
+      assert.ok(existsSync(join(prefix, 'share/man/man1', page)), `${page} is installed`);
     }
     const unit = readFileSync(join(installed, 'contrib/msinet.service'), 'utf8');
     const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';

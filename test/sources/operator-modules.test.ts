@@ -1,7 +1,10 @@
 /** User operators loaded from modules (`--inbound` / `--outbound`, docs/operators.md). */
-import { test, describe } from 'node:test';
+import { after, test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { firstValueFrom, of, toArray } from 'rxjs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firstValueFrom, Observable, of, toArray } from 'rxjs';
 import { loadOperator, loadOperators } from '../../src/sources/operator-modules.js';
 import type { MidiEvent } from '../../src/model/event.js';
 
@@ -37,5 +40,61 @@ describe('operator modules', () => {
       !missing.ok && missing.reason.startsWith('no/such/module.ts: cannot load it'),
       JSON.stringify(missing),
     );
+  });
+
+  describe('kept in a folder of their own, with no node_modules', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'msinet-user-operators-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const OPERATOR = `import { map } from 'rxjs';\nexport default map((e) => ({ ...e, vel: 1 }));\n`;
+
+    for (const name of ['plain.js', 'module.mjs', 'typed.ts', 'typed.mts']) {
+      test(`${name}: imports rxjs and is loaded`, async () => {
+        const loaded = await loadOperator(
+          file(name, name.includes('ts') ? OPERATOR.replace('(e)', '(e: { vel: number })') : OPERATOR),
+        );
+        assert.ok(loaded.ok, loaded.ok ? '' : loaded.reason);
+        assert.deepEqual(await firstValueFrom(of(keyOn60).pipe(loaded.value)), { ...keyOn60, vel: 1 });
+      });
+    }
+
+    test("its rxjs is the driver's own: one Observable", async () => {
+      const path = file(
+        'same-rxjs.ts',
+        "import { Observable, type MonoTypeOperatorFunction } from 'rxjs';\n" +
+          'const op: MonoTypeOperatorFunction<unknown> = (source) => source;\n' +
+          'export default Object.assign(op, { Observable });\n',
+      );
+      const loaded = await loadOperator(path);
+      assert.ok(loaded.ok);
+      assert.equal((loaded.value as unknown as { Observable: unknown }).Observable, Observable);
+    });
+
+    test('TypeScript imports TypeScript by the .js name it compiles to, or by none', async () => {
+      file('octave.ts', 'export const OCTAVE: number = 12;\n');
+      file(
+        'shift.ts',
+        "import { OCTAVE } from './octave';\nexport const up = (p: number): number => p + OCTAVE;\n",
+      );
+      const path = file(
+        'up.ts',
+        "import { map } from 'rxjs';\nimport { up } from './shift.js';\n" +
+          'export default map((e: { pitch: number }) => ({ ...e, pitch: up(e.pitch) }));\n',
+      );
+      const loaded = await loadOperator(path);
+      assert.ok(loaded.ok, loaded.ok ? '' : loaded.reason);
+      assert.deepEqual(await firstValueFrom(of(keyOn60).pipe(loaded.value)), { ...keyOn60, pitch: 72 });
+    });
+
+    test('a TypeScript syntax error is one line naming the file', async () => {
+      const path = file('broken.ts', 'export default (;\n');
+      const loaded = await loadOperator(path);
+      assert.ok(!loaded.ok);
+      assert.match(loaded.reason, new RegExp(`^${path.replace(/[.]/g, '\\.')}: cannot load it: .+`));
+      assert.doesNotMatch(loaded.reason, /\n/);
+    });
   });
 });

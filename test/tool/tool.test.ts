@@ -175,6 +175,37 @@ describe('msinet against a driver endpoint', { timeout: 90_000 }, () => {
     await until(() => hub.snapshot().clients.length === 1, 'the dump client to close');
   });
 
+  test('send --json: a line that is no event is said with its number; every other line is sent, in order', async () => {
+    const sink = hub.openLocal('sink');
+    assert.ok(sink.ok);
+    const received: number[] = [];
+    sink.value.events$.subscribe(({ event }) => event.type === 'ctrlChange' && received.push(event.value));
+    try {
+      // 3,000 lines (several requests), two of them bad: not JSON, and JSON but no event.
+      const lines = Array.from({ length: 3000 }, (_, i) =>
+        JSON.stringify({ type: 'ctrlChange', ctrl: 7, value: i % 128 }),
+      );
+      lines[1499] = '{"type":"ctrlChange",';
+      lines[2499] = '{"type":"ctrlChange","ctrl":7,"value":999}';
+      const sent = await msinet(
+        ['send', '--to', 'sink', '--json', '--socket', socket],
+        `${lines.join('\n')}\n`,
+      );
+      assert.equal(sent.code, 1, 'a bad line makes the exit code 1');
+      const said = sent.stderr.trimEnd().split('\n');
+      assert.equal(said.length, 2, sent.stderr);
+      assert.match(said[0] ?? '', /^msinet: line 1500: not JSON: /);
+      assert.match(said[1] ?? '', /^msinet: line 2500: value: expected an integer 0–127, got 999$/);
+      const expected = Array.from({ length: 3000 }, (_, i) => i % 128).filter(
+        (_, i) => i !== 1499 && i !== 2499,
+      );
+      await until(() => received.length >= expected.length, 'the good lines');
+      assert.deepEqual(received, expected);
+    } finally {
+      sink.value.close();
+    }
+  });
+
   test('dump --from a station prints readable lines', async (t) => {
     const hostA = hub.addRemote('hostA', '10.0.0.2');
     assert.ok(hostA.ok);
@@ -188,7 +219,7 @@ describe('msinet against a driver endpoint', { timeout: 90_000 }, () => {
     );
     hub.deliver(hostA.value.ref, { type: 'keyOn', port: 0, chan: 0, pitch: 60, vel: 100 });
     const [line] = await printed(1);
-    assert.match(line ?? '', /^\d+ ms {2}hostA {2}keyOn .*60.*vel 100/);
+    assert.match(line ?? '', /^\d+\.\d{3} ms {2}hostA {2}keyOn .*60.*vel 100/);
     dump.kill('SIGTERM');
     assert.equal(await exited, 0);
     hub.removeRemote(hostA.value.ref);
