@@ -5,7 +5,9 @@
  * commands and flags are commands.ts's table.
  */
 import yargs, { type Argv } from 'yargs';
+import { DEFAULTS } from '../model/config.js';
 import { defaultSocketPath } from '../sources/socket-path.js';
+import type { DriverAddress } from './driver-connection.js';
 import {
   commandUsage,
   DEFAULT_PORT,
@@ -27,7 +29,7 @@ export type Command =
   | { kind: 'ports'; json: boolean };
 
 export type ParsedArgs =
-  | { kind: 'run'; socket: string; command: Command }
+  | { kind: 'run'; socket: DriverAddress; command: Command }
   | { kind: 'help'; command: ToolCommand['name'] | undefined }
   | { kind: 'version' }
   | { kind: 'error'; reason: string; usage: string };
@@ -90,7 +92,7 @@ export function parseMsinetArgs(argv: readonly string[]): ParsedArgs {
   if (failure !== undefined) return { kind: 'error', reason: readable(failure, named, parsed), usage };
 
   const socket = socketOf(parsed);
-  if (typeof socket !== 'string') return { kind: 'error', reason: socket.reason, usage };
+  if ('reason' in socket) return { kind: 'error', reason: socket.reason, usage };
   const command = commandOf(parsed);
   if (command.kind === 'send' && command.json && command.events.length > 0) {
     return { kind: 'error', reason: 'send: events on the command line or --json on stdin, not both', usage };
@@ -117,19 +119,20 @@ function last(value: unknown): unknown {
   return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
-function socketOf(parsed: Record<string, unknown>): string | { reason: string } {
+function socketOf(parsed: Record<string, unknown>): DriverAddress | { reason: string } {
   const socket = last(parsed['socket']);
   const port = last(parsed['p']);
   if (socket === '') return { reason: '--socket: needs a value, the path of a driver’s endpoint' };
-  if (typeof socket === 'string') return socket;
-  if (port === undefined) return defaultSocketPath(DEFAULT_PORT);
+  if (typeof socket === 'string') return { path: socket };
+  if (port === undefined)
+    return { path: defaultSocketPath(DEFAULT_PORT), orElse: defaultSocketPath(DEFAULTS.wan.port) };
   const text = String(port).trim();
   if (text === '') return { reason: `-p: needs a value, a port 1–65535` };
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < 1 || value > 65535) {
     return { reason: `-p: expected a port 1–65535, got '${String(port)}'` };
   }
-  return defaultSocketPath(value);
+  return { path: defaultSocketPath(value) };
 }
 
 function commandOf(parsed: Record<string, unknown>): Command {

@@ -17,13 +17,25 @@ export class CommandError extends Error {
   override name = 'CommandError';
 }
 
+/** Where the driver's endpoint is: a path, and where else to look when none was named (-p, --socket). */
+export interface DriverAddress {
+  path: string;
+  /** The WAN driver's default endpoint, tried when nothing answers at the LAN default. */
+  orElse?: string;
+}
+
 export async function reachDriver(
-  socket: string,
+  { path: socket, orElse }: DriverAddress,
   options: EndpointClientOptions = {},
 ): Promise<EndpointClient> {
   try {
     return await connectEndpoint(socket, options);
   } catch (error) {
+    // Nothing on the LAN default: a WAN driver (-s) on its own default port is the one meant.
+    if (error instanceof NoDriverError && orElse !== undefined) {
+      const wan = await connectEndpoint(orElse, options).catch(() => undefined);
+      if (wan !== undefined) return wan;
+    }
     if (error instanceof NoDriverError) {
       throw new CommandError(`no msInetDriver is running on ${socket} (start one, or give --socket or -p)`);
     }

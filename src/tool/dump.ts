@@ -8,14 +8,14 @@ import { ReplaySubject, filter, finalize, map } from 'rxjs';
 import { deliveryText } from '../wire/delivery-text.js';
 import type { ClientJson, DeliveryPush } from '../wire/local-protocol.js';
 import type { Command } from './args.js';
-import { ask, reachDriver } from './driver-connection.js';
+import { ask, reachDriver, type DriverAddress } from './driver-connection.js';
 import type { Io } from './io.js';
 import { clientAppears, clientLists, wakePatience } from './wait-for-client.js';
 
 type DumpCommand = Extract<Command, { kind: 'dump' }>;
 
 export async function runDump(
-  socket: string,
+  socket: DriverAddress,
   command: DumpCommand,
   io: Io,
   stop: Promise<void>,

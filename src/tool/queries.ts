@@ -5,13 +5,13 @@
 import type { Connection } from '../model/registry.js';
 import type { ClientJson } from '../wire/local-protocol.js';
 import type { Command } from './args.js';
-import { ask, reachDriver } from './driver-connection.js';
+import { ask, reachDriver, type DriverAddress } from './driver-connection.js';
 import { formatClients, formatStatus } from './format.js';
 import type { Io } from './io.js';
 
 type QueryCommand = Extract<Command, { kind: 'clients' | 'connect' | 'disconnect' | 'status' }>;
 
-export async function runQuery(socket: string, command: QueryCommand, io: Io): Promise<number> {
+export async function runQuery(socket: DriverAddress, command: QueryCommand, io: Io): Promise<number> {
   const driver = await reachDriver(socket);
   try {
     switch (command.kind) {

@@ -10,14 +10,14 @@ import { eventToJson } from '../model/event-json.js';
 import { parseEventText } from '../model/event-text.js';
 import type { ClientJson, Reply } from '../wire/local-protocol.js';
 import type { Command } from './args.js';
-import { ask, CommandError, reachDriver } from './driver-connection.js';
+import { ask, CommandError, reachDriver, type DriverAddress } from './driver-connection.js';
 import type { Io } from './io.js';
 import { sendStdinEvents } from './stdin-events.js';
 import { clientAppears, clientLists, notFound, wakePatience } from './wait-for-client.js';
 
 type SendCommand = Extract<Command, { kind: 'send' }>;
 
-export async function runSend(socket: string, command: SendCommand, io: Io): Promise<number> {
+export async function runSend(socket: DriverAddress, command: SendCommand, io: Io): Promise<number> {
   const events = command.events.map((text) => {
     const parsed = parseEventText(text);
     if (!parsed.ok) throw new CommandError(`'${text}': ${parsed.reason}`);

@@ -1,6 +1,7 @@
 /** msinet's command line (SPEC §2): the exact forms scripts rely on. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { defaultSocketPath } from '../../src/sources/socket-path.js';
 import { parseMsinetArgs } from '../../src/tool/args.js';
 
 const command = (argv: string[]) => {
@@ -22,8 +23,14 @@ describe('msinet arguments', () => {
   });
 
   test('--socket before or after the subcommand; a flag given twice: the last counts', () => {
-    assert.equal(command(['--socket', '/tmp/x.sock', 'clients']).socket, '/tmp/x.sock');
-    assert.equal(command(['clients', '--socket', '/tmp/y.sock']).socket, '/tmp/y.sock');
+    assert.deepEqual(command(['--socket', '/tmp/x.sock', 'clients']).socket, { path: '/tmp/x.sock' });
+    assert.deepEqual(command(['clients', '--socket', '/tmp/y.sock']).socket, { path: '/tmp/y.sock' });
+    // Neither --socket nor -p: the LAN driver's endpoint, else the WAN driver's.
+    assert.deepEqual(command(['clients']).socket, {
+      path: defaultSocketPath(4950),
+      orElse: defaultSocketPath(4951),
+    });
+    assert.deepEqual(command(['clients', '-p', '4950']).socket, { path: defaultSocketPath(4950) });
     const twice = command(['send', '--to', 'a', '--to', 'b', '--json', '--json']).command;
     assert.deepEqual(twice.kind === 'send' ? [twice.to, twice.json] : [], ['b', true]);
   });
