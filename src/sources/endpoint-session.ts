@@ -66,6 +66,16 @@ const STATS_INTERVAL_MS = { default: 100, min: 20, max: 60_000 };
 
 type Reply = (outcome: Result<Record<string, unknown>>) => void;
 
+/**
+ * How a transport names its connection in its own log lines (a reader too slow…): once `open`
+ * has succeeded, by the client it carries, as the conversation's lines do.
+ */
+export function connectionLabel(previous: string, message: ServerMessage): string {
+  if (!('op' in message) || message.op !== 'open' || !message.ok) return previous;
+  const { name, ref } = message as { name?: unknown; ref?: unknown };
+  return typeof name === 'string' && typeof ref === 'number' ? `local client ${name} (ref ${ref})` : previous;
+}
+
 export function endpointSession(
   options: SessionOptions,
   labels: SessionLabels,

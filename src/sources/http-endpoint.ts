@@ -29,7 +29,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { ok, type Result } from '../model/result.js';
 import type { ServerMessage } from '../wire/local-protocol.js';
-import { endpointSession, type SessionOptions } from './endpoint-session.js';
+import { connectionLabel, endpointSession, type SessionOptions } from './endpoint-session.js';
 import { MAX_UNREAD_BYTES } from './local-endpoint.js';
 
 export interface HttpOptions extends SessionOptions {
@@ -204,11 +204,13 @@ function serveWebSocket(
   // ws answers a frame over maxPayload or bad UTF-8 with a close frame (1009, 1007) and says so here.
   ws.on('error', (error) => warn(`${label}: ${error.message}, closed`));
 
+  let named = label;
   const send = (message: ServerMessage): void => {
     if (ws.readyState !== ws.OPEN) return;
+    named = connectionLabel(named, message);
     ws.send(JSON.stringify(message));
     if (ws.bufferedAmount > MAX_UNREAD_BYTES) {
-      warn(`${label}: reads too slowly (${ws.bufferedAmount} bytes unread), dropped`);
+      warn(`${named}: reads too slowly (${ws.bufferedAmount} bytes unread), dropped`);
       ws.terminate();
     }
   };

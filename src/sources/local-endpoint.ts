@@ -18,7 +18,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { Observable, type Subscriber } from 'rxjs';
 import { MAX_LINE_BYTES, splitLines } from '../operators/split-lines.js';
 import type { ServerMessage } from '../wire/local-protocol.js';
-import { endpointSession, type SessionOptions } from './endpoint-session.js';
+import { connectionLabel, endpointSession, type SessionOptions } from './endpoint-session.js';
 
 export interface EndpointOptions extends SessionOptions {
   path: string;
@@ -128,6 +128,7 @@ function serveConnection(
   notices: Subscriber<EndpointNotice>,
 ): void {
   const warn = (message: string): void => notices.next({ kind: 'log', level: 'warn', message });
+  let label = 'local endpoint connection';
 
   // Lines written in one turn of the event loop leave in one socket write: a burst of
   // deliveries costs one system call, not one per event.
@@ -138,12 +139,13 @@ function serveConnection(
     if (socket.destroyed || !socket.writable || lines.length === 0) return;
     socket.write(lines.join(''));
     if (socket.writableLength > MAX_UNREAD_BYTES) {
-      warn(`local endpoint connection: reads too slowly (${socket.writableLength} bytes unread), dropped`);
+      warn(`${label}: reads too slowly (${socket.writableLength} bytes unread), dropped`);
       socket.destroy();
     }
   };
   const write = (message: ServerMessage): void => {
     if (socket.destroyed || !socket.writable) return;
+    label = connectionLabel(label, message);
     if (batch.length === 0) setImmediate(flush);
     batch.push(`${JSON.stringify(message)}\n`);
   };

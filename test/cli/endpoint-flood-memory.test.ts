@@ -26,19 +26,19 @@ const FLOOD_MS = 60_000;
 /**
  * The bounds. What the flood makes the driver hold has a level: each slow
  * reader 8 MiB of unread lines before it is dropped, each connection one line
- * of 1 MiB at most, each churning client its own few KB until it goes. So the
- * highest RSS of 35–60 s may exceed that of 10–35 s by no more than GC noise
- * at this rate of allocation (measured: +10.6, +11.5, +14 MiB; RSS swings by
- * 40 MiB within a window as collections come and go): 32 MiB.
+ * of 1 MiB at most, each churning client its own few KB until it goes. So RSS
+ * in 35–60 s may sit above RSS in 10–35 s by no more than GC noise at this
+ * rate of allocation: 32 MiB. Each window is read at its upper quartile: a leak
+ * raises most samples, window after window, while one collection's swing moves
+ * a single sample by up to 45 MiB (measured on CI: 159 → 207 → 159 MiB in 10 s),
+ * which a high-water mark would read as a leak.
  * A leak per client is what local-endpoint.test.ts measures exactly, on the
  * heap after a collection; this bounds the whole process under sustained
  * abuse. The whole flood may not take the driver more than 250 MiB above
  * where it started (measured: +106, +107), room for a loaded machine's slow GC.
  *
- * Not here: clients that hold events for later up to their limit (65,536
- * each). Each held event costs the driver some 3.3 KB, and the limit is per
- * client, not per driver: four such clients took it from 95 MiB to 1 GiB.
- * Reported to the lead (src/sinks/hub.ts); add them here once bounded.
+ * Not here: clients that hold events for later dates. The hub bounds them for
+ * all clients together (DEFAULT_MAX_HELD), and hub.test.ts proves that bound.
  */
 const LATE_GROWTH_MIB = 32;
 const TOTAL_GROWTH_MIB = 250;
@@ -165,21 +165,22 @@ describe('memory under a flood of hostile local clients', { timeout: 180_000 }, 
 
     const start = samples[0]?.mib ?? NaN;
     const peak = Math.max(...samples.map((s) => s.mib));
-    /**
-     * The highest RSS of the samples in [from, to): its high-water mark. A collection may drop
-     * RSS by tens of MiB for a moment (measured: 184 → 145 MiB), which a median or a single
-     * sample would read as room; a leak instead raises the high-water mark, window after window.
-     */
-    const window = (from: number, to: number) =>
-      Math.max(...samples.filter((s) => s.at >= from && s.at < to).map((s) => s.mib));
+    /** The upper quartile of the RSS samples in [from, to) (see LATE_GROWTH_MIB). */
+    const window = (from: number, to: number) => {
+      const mibs = samples
+        .filter((s) => s.at >= from && s.at < to)
+        .map((s) => s.mib)
+        .sort((a, b) => a - b);
+      return mibs[Math.floor(mibs.length * 0.75)] ?? NaN;
+    };
     const settled = window(10_000, FLOOD_MS / 2 + 5_000);
     const last = window(FLOOD_MS / 2 + 5_000, Infinity);
     t.diagnostic(
-      `RSS ${start.toFixed(1)} MiB before, peak ${peak.toFixed(1)}, highest ${settled.toFixed(1)} in 10–35 s, ${last.toFixed(1)} in 35–60 s`,
+      `RSS ${start.toFixed(1)} MiB before, peak ${peak.toFixed(1)}, upper quartile ${settled.toFixed(1)} in 10–35 s, ${last.toFixed(1)} in 35–60 s`,
     );
     assert.ok(
       last - settled <= LATE_GROWTH_MIB,
-      `its high-water mark rose ${(last - settled).toFixed(1)} MiB from 10–35 s to 35–60 s`,
+      `its upper quartile rose ${(last - settled).toFixed(1)} MiB from 10–35 s to 35–60 s`,
     );
     assert.ok(peak - start <= TOTAL_GROWTH_MIB, `grew ${(peak - start).toFixed(1)} MiB in all`);
     driver.writeLine('q');
