@@ -180,6 +180,34 @@ describe('the WAN driver, a server and its clients on an in-memory network', () 
     );
   });
 
+  test('a host listed twice is linked once: no refusal, and the link lives on', () => {
+    const scheduler = new TestScheduler(assert.deepStrictEqual);
+    const clientLines: string[] = [];
+    const serverLines: string[] = [];
+    const seen: Array<[number, string[], string[]]> = [];
+    scheduler.run(() => {
+      const net = new MemoryNet(scheduler);
+      const server = station(scheduler, net, S, 'hostS', wanConfig([]), serverLines);
+      const client = station(scheduler, net, '10.0.0.2', 'hostC', wanConfig([S, S]), clientLines);
+      const running = [server.run$.subscribe(), client.run$.subscribe()];
+      for (const at of [1000, 12_000])
+        scheduler.schedule(() => seen.push([at, remoteNames(server), remoteNames(client)]), at);
+      scheduler.schedule(() => running.forEach((s) => s.unsubscribe()), 12_100);
+    });
+    assert.deepEqual(seen, [
+      [1000, ['hostC'], ['hostS']],
+      [12_000, ['hostC'], ['hostS']],
+    ]);
+    assert.deepEqual(
+      clientLines.filter((line) => /already linked|refused|closed \((?!shutdown)/.test(line)),
+      [`warn: ${S}:${PORT} : already linked as ${S}:${PORT} (listed twice?); not dialled again`],
+    );
+    assert.deepEqual(
+      serverLines.filter((line) => /refused|connection closed \((?!shutdown)/.test(line)),
+      [],
+    );
+  });
+
   test('a TCP peer that says nothing is dropped after 10 s', () => {
     const scheduler = new TestScheduler(assert.deepStrictEqual);
     let closedAt = -1;

@@ -23,7 +23,8 @@
  * - Port 255 (`send` reliable) rides the peer's TCP link, one packet per write.
  * - Leaving: TCPBye with the peer's statistics, then a graceful close (never a
  *   reset: it kills an original). A dialled host is dialled again after a drop
- *   or a refusal, with capped, jittered exponential backoff.
+ *   or a refusal, with capped, jittered exponential backoff. A host listed twice
+ *   (or under two names of one address) is linked once.
  */
 import {
   EMPTY,
@@ -271,6 +272,7 @@ function stationOn(
     const target = `${host.host}:${host.port ?? port}`;
     let failures = 0;
     let linkedAt = 0;
+    let duplicate = false;
     return defer(() => {
       logger.info(`connecting to ${target}...`);
       return net.connectTcp({ address: host.host, port: host.port ?? port, scheduler, logger, problems });
@@ -281,15 +283,21 @@ function stationOn(
           failures += 1;
           return EMPTY;
         }
+        const key = { address: result.value.remote.address, port: host.port ?? port };
+        // Listed twice (or under two names of one address): one link is all a peer gets; a
+        // second under the same key would take the first one's place, and its end would end both.
+        if (links.has(keyOf(key))) {
+          logger.warn(`${target} : already linked as ${text(key)} (listed twice?); not dialled again`);
+          duplicate = true;
+          result.value.close();
+          return EMPTY;
+        }
         linkedAt = scheduler.now();
-        return linkLife(
-          result.value,
-          { address: result.value.remote.address, port: host.port ?? port },
-          true,
-        );
+        return linkLife(result.value, key, true);
       }),
       repeat({
         delay: () => {
+          if (duplicate) return EMPTY; // ends this host's dialling: the other entry keeps the link
           // A link that lived past its set-up was a success: start the backoff again.
           if (linkedAt > 0 && scheduler.now() - linkedAt >= COMPLETION_TIMEOUT_MS) failures = 0;
           else if (linkedAt > 0) failures += 1;
