@@ -87,8 +87,8 @@ export function publicAddress(lab: Lab, host: string): string {
  * not know this rule: call `dropUdpPercent(lab, host, 0)` when done.
  */
 export async function dropUdpPercent(lab: Lab, host: string, percent: number): Promise<void> {
-  if (!Number.isInteger(percent) || percent < 0 || percent > 99) {
-    throw new Error(`wan lab: UDP drop percentage must be an integer 0..99, not ${percent}`);
+  if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
+    throw new Error(`wan lab: UDP drop percentage must be an integer 0..100, not ${percent}`);
   }
   // Adding then deleting the table in one transaction removes it whether or not it existed.
   const script = [`add table inet ${UDP_DROP_TABLE}`, `delete table inet ${UDP_DROP_TABLE}`];
@@ -97,7 +97,8 @@ export async function dropUdpPercent(lab: Lab, host: string, percent: number): P
       `table inet ${UDP_DROP_TABLE} {`,
       '  chain input {',
       '    type filter hook input priority 0; policy accept;',
-      `    meta l4proto udp numgen random mod 100 < ${percent} counter drop`,
+      // nft types `numgen mod 100` as 0..99, so it refuses `< 100`.
+      `    meta l4proto udp ${percent < 100 ? `numgen random mod 100 < ${percent} ` : ''}counter drop`,
       '  }',
       '}',
     );
