@@ -208,6 +208,33 @@ describe('the WAN driver, a server and its clients on an in-memory network', () 
     );
   });
 
+  test('two stations that dial each other keep one link, and stop dialling the other while it lives', () => {
+    const scheduler = new TestScheduler(assert.deepStrictEqual);
+    const lines = { A: [] as string[], B: [] as string[] };
+    const seen: Array<[number, string[], string[]]> = [];
+    scheduler.run(() => {
+      const net = new MemoryNet(scheduler);
+      const A = station(scheduler, net, S, 'hostA', wanConfig(['10.0.0.2']), lines.A);
+      const B = station(scheduler, net, '10.0.0.2', 'hostB', wanConfig([S]), lines.B);
+      const running = [A.run$.subscribe(), B.run$.subscribe()];
+      for (const at of [2000, 40_000])
+        scheduler.schedule(() => seen.push([at, remoteNames(A), remoteNames(B)]), at);
+      scheduler.schedule(() => running.forEach((s) => s.unsubscribe()), 40_100);
+    });
+    assert.deepEqual(seen, [
+      [2000, ['hostB'], ['hostA']],
+      [40_000, ['hostB'], ['hostA']],
+    ]);
+    // Each may refuse the other's dial once (both dialled at once); then no more dialling.
+    const refusals = [...lines.A, ...lines.B].filter((line) => / : connection refused: /.test(line));
+    assert.ok(refusals.length <= 2, refusals.join('\n'));
+    assert.ok(
+      [...lines.A, ...lines.B].some((line) =>
+        /the same station as .*; dialled again once that link ends$/.test(line),
+      ),
+    );
+  });
+
   test('a TCP peer that says nothing is dropped after 10 s', () => {
     const scheduler = new TestScheduler(assert.deepStrictEqual);
     let closedAt = -1;

@@ -24,7 +24,9 @@
  * - Leaving: TCPBye with the peer's statistics, then a graceful close (never a
  *   reset: it kills an original). A dialled host is dialled again after a drop
  *   or a refusal, with capped, jittered exponential backoff. A host listed twice
- *   (or under two names of one address) is linked once.
+ *   (or under two names of one address) is linked once; one that refused us as
+ *   already connected while we are linked to its station anyway (two stations
+ *   that dial each other) is dialled again only once that link ends.
  */
 import {
   EMPTY,
@@ -36,6 +38,7 @@ import {
   mergeMap,
   repeat,
   share,
+  switchMap,
   timer,
   type SchedulerLike,
 } from 'rxjs';
@@ -129,6 +132,8 @@ interface Link {
   stationId: string | undefined;
   /** Port 255 to a peer that said no hello (it may not frame its TCP): one packet per write, spaced. */
   readonly paced: PacedWrites;
+  /** The reason of the TCPCnxRefused it got, if it got one. */
+  refused: number | undefined;
 }
 
 const sameAddress = (a: PeerAddress | undefined, b: PeerAddress) =>
@@ -227,6 +232,7 @@ function stationOn(
         const why =
           Object.entries(REFUSAL_REASONS).find(([, code]) => code === packet.reason)?.[0] ?? 'unknown';
         logger.warn(`${text(link.key)} : refused the connection: ${why} (reason ${packet.reason})`);
+        link.refused = packet.reason;
         return link.connection.close();
       }
       case 'linkHello':
@@ -237,7 +243,12 @@ function stationOn(
   };
 
   /** A link's life: up now, down when its connection closes (the observable completes then). */
-  const linkLife = (connection: TcpConnection, key: PeerAddress, dialled: boolean): Observable<never> =>
+  const linkLife = (
+    connection: TcpConnection,
+    key: PeerAddress,
+    dialled: boolean,
+    made?: (link: Link) => void,
+  ): Observable<never> =>
     new Observable<never>((done) => {
       const link: Link = {
         key,
@@ -253,7 +264,9 @@ function stationOn(
           scheduler,
           lost: () => problems('port 255 lost', `to ${text(key)}: its TCP link is closed or full`),
         }),
+        refused: undefined,
       };
+      made?.(link);
       links.set(keyOf(key), link);
       changes.next({ kind: 'linkUp', peer: key, at: scheduler.now() });
       connection.send(hello);
@@ -294,6 +307,12 @@ function stationOn(
     let failures = 0;
     let linkedAt = 0;
     let duplicate = false;
+    let last: Link | undefined;
+    /** The live link to the station that refused `last` as already connected (we both dialled, say). */
+    const alreadyLinked = (refused: Link | undefined) =>
+      refused?.refused === REFUSAL_REASONS.alreadyConnected && refused.stationId !== undefined
+        ? [...links.values()].find((l) => l !== refused && l.stationId === refused.stationId)
+        : undefined;
     return defer(() => {
       logger.info(`connecting to ${target}...`);
       return net.connectTcp({ address: host.host, port: host.port ?? port, scheduler, logger, problems });
@@ -314,7 +333,7 @@ function stationOn(
           return EMPTY;
         }
         linkedAt = scheduler.now();
-        return linkLife(result.value, key, true);
+        return linkLife(result.value, key, true, (link) => (last = link));
       }),
       repeat({
         delay: () => {
@@ -324,7 +343,16 @@ function stationOn(
           else if (linkedAt > 0) failures += 1;
           linkedAt = 0;
           const backoff = Math.min(REDIAL_MAX_MS, REDIAL_FIRST_MS * 2 ** Math.max(0, failures - 1));
-          return timer(backoff * (0.8 + 0.4 * Math.random()), scheduler);
+          const again = timer(backoff * (0.8 + 0.4 * Math.random()), scheduler);
+          const other = alreadyLinked(last);
+          last = undefined;
+          if (other === undefined) return again;
+          // Linked to that station already (it dialled us too, or we reached it by another address):
+          // dialling again would only be refused again, until that link ends.
+          logger.info(
+            `${target} : the same station as ${text(other.key)}; dialled again once that link ends`,
+          );
+          return other.connection.closed$.pipe(switchMap(() => again));
         },
       }),
     );

@@ -448,6 +448,11 @@ describe(
           await sleep(1_500);
           await assertStream(atS, 'hostA', await stream.stop(), 'hostA → hostS over its one link');
           t.diagnostic(`hostS: "${refused.line}"; hostA: "${said.line}"`);
+          assert.equal(
+            A.logLinesSince(0, /refused the connection/).length,
+            1,
+            'hostA dials that address again only once its link to the same station ends',
+          );
           assert.deepEqual(
             (await A.remotes()).map((r) => r.name),
             ['hostS'],
