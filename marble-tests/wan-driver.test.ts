@@ -16,6 +16,7 @@ import type { MidiEvent } from '../src/model/event.js';
 import type { Delivery } from '../src/sinks/hub.js';
 import { silentLogger, type Logger } from '../src/sinks/logger.js';
 import { keyOn } from './fixtures.js';
+import { encodePacket } from '../src/wire/codec.js';
 import { MemoryNet, type WireRule } from './memory-net.js';
 
 const PORT = DEFAULTS.wan.port;
@@ -233,6 +234,37 @@ describe('the WAN driver, a server and its clients on an in-memory network', () 
         /the same station as .*; dialled again once that link ends$/.test(line),
       ),
     );
+  });
+
+  test('after a TCPBye from a version-1 peer, msinet leaves the closing to it, 2 s at most', () => {
+    // An original closes its end soon after its TCPBye; one that is quitting may crash if ours comes first.
+    const closedAt = { peerCloses: -1, peerStays: -1 };
+    for (const [which, peerClosesAt] of [
+      ['peerCloses', 600],
+      ['peerStays', undefined],
+    ] as const) {
+      const scheduler = new TestScheduler(assert.deepStrictEqual);
+      scheduler.run(() => {
+        const net = new MemoryNet(scheduler);
+        const server = station(scheduler, net, S, 'hostS', wanConfig([]));
+        const running = server.run$.subscribe();
+        net
+          .host('10.0.0.9')
+          .connectTcp({ address: S, port: PORT })
+          .subscribe((result) => {
+            assert.ok(result.ok);
+            const peer = result.value;
+            peer.closed$.subscribe(() => (closedAt[which] = scheduler.now()));
+            const bye = encodePacket({ kind: 'tcpBye', version: 100, maxLat: 1500, late: 0, missing: 0 });
+            scheduler.schedule(() => peer.send(bye), 100);
+            if (peerClosesAt !== undefined) scheduler.schedule(() => peer.close(), peerClosesAt);
+          });
+        scheduler.schedule(() => running.unsubscribe(), 5_000);
+      });
+    }
+    // Linked at 1 ms (the peer counts from there), 1 ms each way: the TCPBye arrives at 102, and the
+    // memory pipe closes 1 ms after either end closes it (the peer at 601, msinet at 102 + 2000).
+    assert.deepEqual(closedAt, { peerCloses: 602, peerStays: 2103 });
   });
 
   test('a TCP peer that says nothing is dropped after 10 s', () => {

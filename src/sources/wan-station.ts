@@ -102,6 +102,12 @@ const REDIAL_FIRST_MS = 500;
 const REDIAL_MAX_MS = 10_000;
 const TCP_BYE_VERSION = 100;
 /**
+ * How long a version-1 peer that said TCPBye has to close its end before we close ours. An
+ * original closes soon after its TCPBye (it quits, or it answers our FIN); an original that is
+ * quitting crashed (SIGSEGV, 3 runs in 30) when our FIN came back while it was tearing down.
+ */
+const BYE_LINGER_MS = 2_000;
+/**
  * Port-255 packets to a peer without a link hello leave this far apart: an original reads each
  * recv() as one packet and loses a second one that came with it (docs/protocol.md, WAN). Measured
  * here, bursts of SysEx of 960 bytes (3 packets each) to a native original on a loaded 2-core
@@ -134,6 +140,8 @@ interface Link {
   readonly paced: PacedWrites;
   /** The reason of the TCPCnxRefused it got, if it got one. */
   refused: number | undefined;
+  /** After a version-1 peer's TCPBye: our close, if the peer has not closed first. */
+  linger: Subscription | undefined;
 }
 
 const sameAddress = (a: PeerAddress | undefined, b: PeerAddress) =>
@@ -199,6 +207,23 @@ function stationOn(
     return only;
   };
 
+  /** The link is over for the core: out of the table of links, and a linkDown. Once per link. */
+  const forget = (link: Link, reason: string) => {
+    if (links.get(keyOf(link.key)) !== link) return;
+    links.delete(keyOf(link.key));
+    changes.next({ kind: 'linkDown', peer: link.key, at: scheduler.now(), reason });
+  };
+
+  /**
+   * The peer said TCPBye: the link is over. An msinet peer's connection is closed now; a
+   * version-1 peer (an original) is left to close its end first (see BYE_LINGER_MS).
+   */
+  const leave = (link: Link) => {
+    forget(link, 'bye');
+    if (link.stationId !== undefined) return link.connection.close();
+    link.linger ??= scheduler.schedule(() => link.connection.close(), BYE_LINGER_MS);
+  };
+
   const onHello = (link: Link, capabilities: Uint8Array) => {
     const { stationId, udpPort } = decodeCapabilities(capabilities);
     if (stationId === undefined) return;
@@ -227,7 +252,7 @@ function stationOn(
             `over:${packet.late} missing:${packet.missing}`,
         );
         arrive(link, packet, at, 'tcp');
-        return link.connection.close();
+        return leave(link);
       case 'tcpCnxRefused': {
         const why =
           Object.entries(REFUSAL_REASONS).find(([, code]) => code === packet.reason)?.[0] ?? 'unknown';
@@ -265,6 +290,7 @@ function stationOn(
           lost: () => problems('port 255 lost', `to ${text(key)}: its TCP link is closed or full`),
         }),
         refused: undefined,
+        linger: undefined,
       };
       made?.(link);
       links.set(keyOf(key), link);
@@ -273,14 +299,15 @@ function stationOn(
       const reading = connection.packets$.subscribe(({ bytes, at }) => onTcp(link, bytes, at));
       const closing = connection.closed$.subscribe((reason) => {
         link.paced.stop();
-        links.delete(keyOf(key));
+        link.linger?.unsubscribe();
         logger.info(`${text(key)} : link closed (${reason})`);
-        changes.next({ kind: 'linkDown', peer: key, at: scheduler.now(), reason });
+        forget(link, reason);
         done.complete();
       });
       return () => {
         reading.unsubscribe();
         closing.unsubscribe();
+        link.linger?.unsubscribe();
       };
     });
 
