@@ -16,7 +16,7 @@ import type { MidiEvent } from '../src/model/event.js';
 import type { Delivery } from '../src/sinks/hub.js';
 import { silentLogger, type Logger } from '../src/sinks/logger.js';
 import { keyOn } from './fixtures.js';
-import { encodePacket } from '../src/wire/codec.js';
+import { decodePacket, encodePacket } from '../src/wire/codec.js';
 import { MemoryNet, type WireRule } from './memory-net.js';
 
 const PORT = DEFAULTS.wan.port;
@@ -265,6 +265,52 @@ describe('the WAN driver, a server and its clients on an in-memory network', () 
     // Linked at 1 ms (the peer counts from there), 1 ms each way: the TCPBye arrives at 102, and the
     // memory pipe closes 1 ms after either end closes it (the peer at 601, msinet at 102 + 2000).
     assert.deepEqual(closedAt, { peerCloses: 602, peerStays: 2103 });
+  });
+
+  test('a client says nothing on TCP before the server has shown it is ready (an original server would crash)', () => {
+    // A version-1 server: takes the connection, sends its first HostID at 500 ms, never a hello.
+    const scheduler = new TestScheduler(assert.deepStrictEqual);
+    const heard: Array<[number, string]> = [];
+    scheduler.run(() => {
+      const net = new MemoryNet(scheduler);
+      const fake = net.host(S);
+      const serving = fake.listenTcp({ port: PORT }).subscribe((listener) =>
+        listener.connections$.subscribe((connection) =>
+          connection.packets$.subscribe(({ bytes, at }) => {
+            const packet = decodePacket(bytes);
+            heard.push([at, packet.ok ? packet.value.kind : 'bad']);
+          }),
+        ),
+      );
+      const udp = fake
+        .openWanUdp({
+          port: PORT,
+          scheduler,
+          problems: Object.assign(() => undefined, { counts: () => ({}) }),
+        })
+        .subscribe((endpoint) =>
+          scheduler.schedule(
+            () =>
+              endpoint.send(
+                encodePacket({ kind: 'hostId', clock: 500, name: 'origS', extra: new Uint8Array() }),
+                {
+                  address: '10.0.0.2',
+                  port: PORT,
+                },
+              ),
+            500,
+          ),
+        );
+      const client = station(scheduler, net, '10.0.0.2', 'hostC', wanConfig([S]));
+      const running = client.run$.subscribe();
+      scheduler.schedule(() => [running, serving, udp].forEach((s) => s.unsubscribe()), 1_000);
+    });
+    // The HostID arrives at 500 (the memory net's UDP has no delay): the hello, written then, lands
+    // 1 ms later; the TCPBye is the client quitting at 1000.
+    assert.deepEqual(heard, [
+      [501, 'linkHello'],
+      [1001, 'tcpBye'],
+    ]);
   });
 
   test('a TCP peer that says nothing is dropped after 10 s', () => {

@@ -6,9 +6,10 @@
  * link, identified for the core by `key`: the host and port it dialled, or the
  * address and port a peer came from.
  *
- * - Set-up: a link comes up at connect or accept (`linkUp`), and sends at once
- *   a link hello (msinet extension, ignored by an original) with its station
- *   id; HostIDs then go by UDP to every linked peer (`announce`). The core
+ * - Set-up: a link comes up at connect or accept (`linkUp`) and sends a link
+ *   hello (msinet extension, ignored by an original) with its station id: at
+ *   once when accepted, and when dialled once the server has shown it is ready
+ *   (see `sayHello`); HostIDs go by UDP to every linked peer (`announce`). The core
  *   opens the remote once its clock locks, and drops a link not complete in
  *   10 s (`unlink`).
  * - UDP is taken only from a linked peer, matched by the address it last came
@@ -107,6 +108,8 @@ const TCP_BYE_VERSION = 100;
  * quitting crashed (SIGSEGV, 3 runs in 30) when our FIN came back while it was tearing down.
  */
 const BYE_LINGER_MS = 2_000;
+/** How long an original server surely takes to build its side of a connection it accepted. */
+const SERVER_SETTLE_MS = 1_000;
 /**
  * Port-255 packets to a peer without a link hello leave this far apart: an original reads each
  * recv() as one packet and loses a second one that came with it (docs/protocol.md, WAN). Measured
@@ -142,6 +145,8 @@ interface Link {
   refused: number | undefined;
   /** After a version-1 peer's TCPBye: our close, if the peer has not closed first. */
   linger: Subscription | undefined;
+  /** Our link hello has gone (see `sayHello`). */
+  helloSent: boolean;
 }
 
 const sameAddress = (a: PeerAddress | undefined, b: PeerAddress) =>
@@ -224,6 +229,19 @@ function stationOn(
     link.linger ??= scheduler.schedule(() => link.connection.close(), BYE_LINGER_MS);
   };
 
+  /**
+   * Our link hello, once per link. On an accepted link at once. On a dialled one only when the
+   * server has shown it is ready: its own hello (an msinet station), or its first datagram (an
+   * original sends its first HostID once its side of the link is built). An original server
+   * starts reading the accepted socket before it has built the object that handles what it reads:
+   * bytes that come that early crash it ("pure virtual method called", seen under qemu-i386).
+   */
+  const sayHello = (link: Link) => {
+    if (link.helloSent) return;
+    link.helloSent = true;
+    link.connection.send(hello);
+  };
+
   const onHello = (link: Link, capabilities: Uint8Array) => {
     const { stationId, udpPort } = decodeCapabilities(capabilities);
     if (stationId === undefined) return;
@@ -237,6 +255,7 @@ function stationOn(
     }
     link.stationId = stationId;
     link.udp ??= udpPort === undefined ? undefined : { address: link.key.address, port: udpPort };
+    sayHello(link);
   };
 
   const onTcp = (link: Link, bytes: Uint8Array, at: number) => {
@@ -291,11 +310,12 @@ function stationOn(
         }),
         refused: undefined,
         linger: undefined,
+        helloSent: false,
       };
       made?.(link);
       links.set(keyOf(key), link);
       changes.next({ kind: 'linkUp', peer: key, at: scheduler.now() });
-      connection.send(hello);
+      if (!dialled) sayHello(link);
       const reading = connection.packets$.subscribe(({ bytes, at }) => onTcp(link, bytes, at));
       const closing = connection.closed$.subscribe((reason) => {
         link.paced.stop();
@@ -356,7 +376,10 @@ function stationOn(
         if (links.has(keyOf(key))) {
           logger.warn(`${target} : already linked as ${text(key)} (listed twice?); not dialled again`);
           duplicate = true;
-          result.value.close();
+          // Not at once: an original server reads an accepted socket before it has built what
+          // handles it, and an end-of-file that comes that early crashes it as early bytes do.
+          const extra = result.value;
+          scheduler.schedule(() => extra.close(), SERVER_SETTLE_MS);
           return EMPTY;
         }
         linkedAt = scheduler.now();
@@ -400,7 +423,10 @@ function stationOn(
       else {
         const link = linkOfDatagram(from, packet);
         if (link === undefined) problems('UDP from an address with no link', text(from));
-        else arrive(link, packet, at, 'udp');
+        else {
+          sayHello(link);
+          arrive(link, packet, at, 'udp');
+        }
       }
       return EMPTY;
     }),
