@@ -4,9 +4,9 @@
 // read only through `msinet`; the original through its test client (RECV and
 // REMOTE lines) and its log. The original names a WAN peer by its address
 // (no reverse DNS in the lab), msinet by the host name its HostIDs carry.
-// Every test starts its own stations: none depends on another. Times are the
-// original's native ones on this machine (its i386 build runs natively here;
-// CI may run it under qemu-i386): they go out as diagnostics, labelled so.
+// Every test starts its own stations: none depends on another. Times go out
+// as diagnostics, each saying whether the original ran natively (its i386
+// build on a kernel that runs it) or emulated (qemu-i386, as CI may run it).
 import { after, afterEach, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,7 +24,15 @@ import {
 import { ORIGINAL_PEER_DIR } from '../harness/paths.js';
 import { byPath, EVERY_KIND, heldOf, SENDABLE_KINDS, withoutDate } from './original-events.js';
 import { dropUdpPercent } from './wan-lab.js';
-import { deliveries, escape, parsed, sleep, WanStation, type Delivery } from './wan-stations.js';
+import {
+  deliveries,
+  escape,
+  originalRuns,
+  parsed,
+  sleep,
+  WanStation,
+  type Delivery,
+} from './wan-stations.js';
 
 const netns = canUseNetns();
 const nft = canUseNft();
@@ -36,8 +44,11 @@ const TIMING = ['-g', '10', '-lat', '100'];
  * 100 ms); msinet's lock is quicker. Room for a loaded machine (and for qemu).
  */
 const COMPLETE_TIMEOUT_MS = 20_000;
-/** What a native original needs to open msinet: 22 HostIDs, 100 ms apart, and a loaded machine's slack. */
-const ORIGINAL_OPENS_WITHIN_MS = 6_000;
+/**
+ * The original opens msinet after 22 of its HostIDs, 100 ms apart (about 2 s native here), well
+ * before its 10 s completion timeout would drop the link; room for qemu and a loaded machine.
+ */
+const ORIGINAL_OPENS_WITHIN_MS = 9_000;
 /** How long the tests watch for something that must not happen (a retry, a death, an event over UDP). */
 const WATCH_MS = 3_000;
 
@@ -189,7 +200,7 @@ describe(
         const { ms, orig, origName, msName, msOpenedAfter, origOpenedAfter } = await pair(role);
         t.diagnostic(
           `${role}: msinet opened ${origName} ${Math.round(msOpenedAfter)} ms, the original opened ${msName} ` +
-            `${Math.round(origOpenedAfter)} ms after the second station started (the original native here)`,
+            `${Math.round(origOpenedAfter)} ms after the second station started (the original ${originalRuns(orig.process)})`,
         );
         const listed = (await ms.remotes()).find((r) => r.name === origName);
         assert.ok(listed, `msinet lists ${origName}`);
@@ -298,7 +309,7 @@ describe(
           const back = await deliveries(dump, burst.length, 15_000);
           t.diagnostic(
             `msinet → original: ${messages.length} SysEx of 400 B + ${notes.length} notes in ${Math.round(took)} ms ` +
-              `(msinet send started → the original's last RECV; the original native here); the original printed ${all.length} events`,
+              `(msinet send started → the original's last RECV; the original ${originalRuns(orig.process)}); the original printed ${all.length} events`,
           );
           assert.deepEqual(
             all.map(heldOf),
@@ -340,7 +351,6 @@ describe(
           await sleep(WATCH_MS); // msinet's close waits 2 s for the original's FIN, which never comes; then it ends
           t.diagnostic(`the original, after msinet quit: "${report.line.trim()}"`);
           assert.equal(orig.process.running, true, 'the original lives on (no reset: no SIGPIPE)');
-          assert.equal(report.match[1], '0');
         },
       );
 

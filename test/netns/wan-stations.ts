@@ -8,7 +8,7 @@
  * took to do something.
  */
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import type { Lab, RunResult } from '../harness/lab.js';
 import type { LineProcess } from '../harness/line-process.js';
 import { BUILT_DRIVER, BUILT_MSINET } from '../harness/built.js';
@@ -198,22 +198,50 @@ export class WanStation {
  * exec → unshare → sh) execs or forks down to it, so it is the newest `node` descendant.
  */
 export function nodePid(proc: LineProcess): number {
+  const nodes = processTree(proc).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'node';
+    } catch {
+      return false;
+    }
+  });
+  const found = nodes.at(-1);
+  if (found === undefined) throw new Error(`${proc.label}: no node process under pid ${String(proc.pid)}`);
+  return found;
+}
+
+/** The pids of `proc` and every process under it, parents first. */
+function processTree(proc: LineProcess): number[] {
   const root = proc.pid;
-  if (root === undefined) throw new Error(`${proc.label}: no pid`);
+  if (root === undefined) return [];
+  const all: number[] = [];
   const queue = [root];
-  let found: number | undefined;
   while (queue.length > 0) {
     const pid = queue.shift() as number;
+    all.push(pid);
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'node') found = pid;
       const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
       if (children) queue.push(...children.split(/\s+/).map(Number));
     } catch {
       // gone meanwhile
     }
   }
-  if (found === undefined) throw new Error(`${proc.label}: no node process under pid ${root}`);
-  return found;
+  return all;
+}
+
+/**
+ * How the original (the i386 build, shared/original-peer) runs under `proc`: natively on a kernel
+ * with i386 support, else under qemu-i386 (its figures are then not the original's own).
+ */
+export function originalRuns(proc: LineProcess): 'native' | 'emulated' {
+  const emulated = processTree(proc).some((pid) => {
+    try {
+      return /qemu/.test(readlinkSync(`/proc/${pid}/exe`));
+    } catch {
+      return false;
+    }
+  });
+  return emulated ? 'emulated' : 'native';
 }
 
 export function escape(text: string): string {
