@@ -16,6 +16,7 @@ import type { MidiEvent } from '../src/model/event.js';
 import type { Delivery } from '../src/sinks/hub.js';
 import { silentLogger, type Logger } from '../src/sinks/logger.js';
 import { driverConfig, keyOn } from './fixtures.js';
+import { decodePacket, encodePacket } from '../src/wire/codec.js';
 import { MemoryNet, type WireRule } from './memory-net.js';
 
 const PORT = DEFAULTS.wan.port;
@@ -167,6 +168,138 @@ describe('the WAN driver, a server and its clients on an in-memory network', () 
       ),
       secondLines.join('\n'),
     );
+  });
+
+  test('a host listed twice is linked once: no refusal, and the link lives on', () => {
+    const scheduler = new TestScheduler(assert.deepStrictEqual);
+    const clientLines: string[] = [];
+    const serverLines: string[] = [];
+    const seen: Array<[number, string[], string[]]> = [];
+    scheduler.run(() => {
+      const net = new MemoryNet(scheduler);
+      const server = station(scheduler, net, S, 'hostS', wanConfig([]), serverLines);
+      const client = station(scheduler, net, '10.0.0.2', 'hostC', wanConfig([S, S]), clientLines);
+      const running = [server.run$.subscribe(), client.run$.subscribe()];
+      for (const at of [1000, 12_000])
+        scheduler.schedule(() => seen.push([at, remoteNames(server), remoteNames(client)]), at);
+      scheduler.schedule(() => running.forEach((s) => s.unsubscribe()), 12_100);
+    });
+    assert.deepEqual(seen, [
+      [1000, ['hostC'], ['hostS']],
+      [12_000, ['hostC'], ['hostS']],
+    ]);
+    assert.deepEqual(
+      clientLines.filter((line) => /already linked|refused|closed \((?!shutdown)/.test(line)),
+      [`warn: ${S}:${PORT} : already linked as ${S}:${PORT} (listed twice?); not dialled again`],
+    );
+    assert.deepEqual(
+      serverLines.filter((line) => /refused|connection closed \((?!shutdown)/.test(line)),
+      [],
+    );
+  });
+
+  test('two stations that dial each other keep one link, and stop dialling the other while it lives', () => {
+    const scheduler = new TestScheduler(assert.deepStrictEqual);
+    const lines = { A: [] as string[], B: [] as string[] };
+    const seen: Array<[number, string[], string[]]> = [];
+    scheduler.run(() => {
+      const net = new MemoryNet(scheduler);
+      const A = station(scheduler, net, S, 'hostA', wanConfig(['10.0.0.2']), lines.A);
+      const B = station(scheduler, net, '10.0.0.2', 'hostB', wanConfig([S]), lines.B);
+      const running = [A.run$.subscribe(), B.run$.subscribe()];
+      for (const at of [2000, 40_000])
+        scheduler.schedule(() => seen.push([at, remoteNames(A), remoteNames(B)]), at);
+      scheduler.schedule(() => running.forEach((s) => s.unsubscribe()), 40_100);
+    });
+    assert.deepEqual(seen, [
+      [2000, ['hostB'], ['hostA']],
+      [40_000, ['hostB'], ['hostA']],
+    ]);
+    // Each may refuse the other's dial once (both dialled at once); then no more dialling.
+    const refusals = [...lines.A, ...lines.B].filter((line) => / : connection refused: /.test(line));
+    assert.ok(refusals.length <= 2, refusals.join('\n'));
+    assert.ok(
+      [...lines.A, ...lines.B].some((line) =>
+        /the same station as .*; dialled again once that link ends$/.test(line),
+      ),
+    );
+  });
+
+  test('after a TCPBye from a version-1 peer, msinet leaves the closing to it, 2 s at most', () => {
+    // An original closes its end soon after its TCPBye; one that is quitting may crash if ours comes first.
+    const closedAt = { peerCloses: -1, peerStays: -1 };
+    for (const [which, peerClosesAt] of [
+      ['peerCloses', 600],
+      ['peerStays', undefined],
+    ] as const) {
+      const scheduler = new TestScheduler(assert.deepStrictEqual);
+      scheduler.run(() => {
+        const net = new MemoryNet(scheduler);
+        const server = station(scheduler, net, S, 'hostS', wanConfig([]));
+        const running = server.run$.subscribe();
+        net
+          .host('10.0.0.9')
+          .connectTcp({ address: S, port: PORT })
+          .subscribe((result) => {
+            assert.ok(result.ok);
+            const peer = result.value;
+            peer.closed$.subscribe(() => (closedAt[which] = scheduler.now()));
+            const bye = encodePacket({ kind: 'tcpBye', version: 100, maxLat: 1500, late: 0, missing: 0 });
+            scheduler.schedule(() => peer.send(bye), 100);
+            if (peerClosesAt !== undefined) scheduler.schedule(() => peer.close(), peerClosesAt);
+          });
+        scheduler.schedule(() => running.unsubscribe(), 5_000);
+      });
+    }
+    // Linked at 1 ms (the peer counts from there), 1 ms each way: the TCPBye arrives at 102, and the
+    // memory pipe closes 1 ms after either end closes it (the peer at 601, msinet at 102 + 2000).
+    assert.deepEqual(closedAt, { peerCloses: 602, peerStays: 2103 });
+  });
+
+  test('a client says nothing on TCP before the server has shown it is ready (an original server would crash)', () => {
+    // A version-1 server: takes the connection, sends its first HostID at 500 ms, never a hello.
+    const scheduler = new TestScheduler(assert.deepStrictEqual);
+    const heard: Array<[number, string]> = [];
+    scheduler.run(() => {
+      const net = new MemoryNet(scheduler);
+      const fake = net.host(S);
+      const serving = fake.listenTcp({ port: PORT }).subscribe((listener) =>
+        listener.connections$.subscribe((connection) =>
+          connection.packets$.subscribe(({ bytes, at }) => {
+            const packet = decodePacket(bytes);
+            heard.push([at, packet.ok ? packet.value.kind : 'bad']);
+          }),
+        ),
+      );
+      const udp = fake
+        .openWanUdp({
+          port: PORT,
+          scheduler,
+          problems: Object.assign(() => undefined, { counts: () => ({}) }),
+        })
+        .subscribe((endpoint) =>
+          scheduler.schedule(
+            () =>
+              endpoint.send(
+                encodePacket({ kind: 'hostId', clock: 500, name: 'origS', extra: new Uint8Array() }),
+                {
+                  address: '10.0.0.2',
+                  port: PORT,
+                },
+              ),
+            500,
+          ),
+        );
+      const client = station(scheduler, net, '10.0.0.2', 'hostC', wanConfig([S]));
+      const running = client.run$.subscribe();
+      scheduler.schedule(() => [running, serving, udp].forEach((s) => s.unsubscribe()), 1_000);
+    });
+    // The HostID arrives at 500 (the memory net's UDP has no delay): the hello, written then, lands
+    // 1 ms later; the TCPBye is the client quitting at 1000.
+    assert.deepEqual(heard, [
+      [501, 'linkHello'],
+      [1001, 'tcpBye'],
+    ]);
   });
 
   test('a TCP peer that says nothing is dropped after 10 s', () => {

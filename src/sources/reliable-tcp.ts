@@ -5,7 +5,8 @@
  * - `tcpListener` binds when subscribed and emits the listener once it
  *   listens; its `connections$` emits each accepted connection, and a
  *   connection that comes while nobody subscribes to it is closed at once.
- *   Unsubscribing stops listening and closes every connection it accepted.
+ *   Unsubscribing stops listening and closes every connection it accepted,
+ *   once the rest of that unsubscription (its subscribers' goodbyes) has run.
  * - `tcpConnect` connects when subscribed and emits once: `ok(connection)`, or
  *   `fail(reason)` when nothing takes TCP there (refused, unreachable, timed
  *   out), which the LAN driver turns into "port 255 over UDP, with a warning".
@@ -267,7 +268,12 @@ export function tcpListener(options: TcpListenerOptions): Observable<TcpListener
     return () => {
       closed = true;
       if (server.listening) server.close();
-      for (const connection of open) connection.close();
+      // The connections go once this unsubscription has run its course: whoever took a connection
+      // from `connections$` (a WAN station inside a switchMap on this listener, whose teardown RxJS
+      // runs after its source's) says goodbye (a TCPBye) on it first, which a closed one would refuse.
+      queueMicrotask(() => {
+        for (const connection of open) connection.close();
+      });
       connections.complete();
     };
   });

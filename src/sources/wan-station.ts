@@ -6,9 +6,10 @@
  * link, identified for the core by `key`: the host and port it dialled, or the
  * address and port a peer came from.
  *
- * - Set-up: a link comes up at connect or accept (`linkUp`), and sends at once
- *   a link hello (msinet extension, ignored by an original) with its station
- *   id; HostIDs then go by UDP to every linked peer (`announce`). The core
+ * - Set-up: a link comes up at connect or accept (`linkUp`) and sends a link
+ *   hello (msinet extension, ignored by an original) with its station id: at
+ *   once when accepted, and when dialled once the server has shown it is ready
+ *   (see `sayHello`); HostIDs go by UDP to every linked peer (`announce`). The core
  *   opens the remote once its clock locks, and drops a link not complete in
  *   10 s (`unlink`).
  * - UDP is taken only from a linked peer, matched by the address it last came
@@ -23,7 +24,10 @@
  * - Port 255 (`send` reliable) rides the peer's TCP link, one packet per write.
  * - Leaving: TCPBye with the peer's statistics, then a graceful close (never a
  *   reset: it kills an original). A dialled host is dialled again after a drop
- *   or a refusal, with capped, jittered exponential backoff.
+ *   or a refusal, with capped, jittered exponential backoff. A host listed twice
+ *   (or under two names of one address) is linked once; one that refused us as
+ *   already connected while we are linked to its station anyway (two stations
+ *   that dial each other) is dialled again only once that link ends.
  */
 import {
   EMPTY,
@@ -35,6 +39,7 @@ import {
   mergeMap,
   repeat,
   share,
+  switchMap,
   timer,
   type SchedulerLike,
 } from 'rxjs';
@@ -47,7 +52,8 @@ import { decodeCapabilities, encodeCapabilities } from '../wire/capabilities.js'
 import { decodePacket, encodePacket } from '../wire/codec.js';
 import { REFUSAL_REASONS, WAN_MAX_EVENT_BYTES, type Packet, type TcpByePacket } from '../wire/packet.js';
 import type { Arrival, StationTransport } from '../wire/station.js';
-import { tcpConnect, type TcpConnection } from './reliable-tcp.js';
+import { pacedWrites, type PacedWrites } from './paced-writes.js';
+import { DEFAULT_MAX_QUEUE_BYTES, tcpConnect, type TcpConnection } from './reliable-tcp.js';
 import { wanUdp, type WanUdpEndpoint } from './wan-udp.js';
 
 /** The sockets a WAN station opens; real ones unless a test runs stations on an in-memory network. */
@@ -96,6 +102,24 @@ const HELLO_WAIT_MS = 1_000;
 const REDIAL_FIRST_MS = 500;
 const REDIAL_MAX_MS = 10_000;
 const TCP_BYE_VERSION = 100;
+/**
+ * How long a version-1 peer that said TCPBye has to close its end before we close ours. An
+ * original closes soon after its TCPBye (it quits, or it answers our FIN); an original that is
+ * quitting crashed (SIGSEGV, 3 runs in 30) when our FIN came back while it was tearing down.
+ */
+const BYE_LINGER_MS = 2_000;
+/** How long an original server surely takes to build its side of a connection it accepted. */
+const SERVER_SETTLE_MS = 1_000;
+/**
+ * Port-255 packets to a peer without a link hello leave this far apart: an original reads each
+ * recv() as one packet and loses a second one that came with it (docs/protocol.md, WAN). Measured
+ * here, bursts of SysEx of 960 bytes (3 packets each) to a native original on a loaded 2-core
+ * machine: back to back, 29 of 50 lost; 2 ms apart, 1 run in 3 lost some; 5 ms, 4 in 14; 10 ms,
+ * 2 in 16 (100 SysEx each, about 210 packets; the original's reader stalls under load).
+ * 10 ms is 48 KB/s: a 60 KB SysEx takes 1.3 s. What an original still loses, it would have lost
+ * from another original too, which does not space its packets at all.
+ */
+export const VERSION1_PACE_MS = 10;
 
 export function wanLimits(options: Pick<WanStationOptions, 'maxClients' | 'hosts'>): StationLimits {
   return {
@@ -115,6 +139,14 @@ interface Link {
   udp: PeerAddress | undefined;
   /** From its link hello: an msinet station. */
   stationId: string | undefined;
+  /** Port 255 to a peer that said no hello (it may not frame its TCP): one packet per write, spaced. */
+  readonly paced: PacedWrites;
+  /** The reason of the TCPCnxRefused it got, if it got one. */
+  refused: number | undefined;
+  /** After a version-1 peer's TCPBye: our close, if the peer has not closed first. */
+  linger: Subscription | undefined;
+  /** Our link hello has gone (see `sayHello`). */
+  helloSent: boolean;
 }
 
 const sameAddress = (a: PeerAddress | undefined, b: PeerAddress) =>
@@ -180,6 +212,36 @@ function stationOn(
     return only;
   };
 
+  /** The link is over for the core: out of the table of links, and a linkDown. Once per link. */
+  const forget = (link: Link, reason: string) => {
+    if (links.get(keyOf(link.key)) !== link) return;
+    links.delete(keyOf(link.key));
+    changes.next({ kind: 'linkDown', peer: link.key, at: scheduler.now(), reason });
+  };
+
+  /**
+   * The peer said TCPBye: the link is over. An msinet peer's connection is closed now; a
+   * version-1 peer (an original) is left to close its end first (see BYE_LINGER_MS).
+   */
+  const leave = (link: Link) => {
+    forget(link, 'bye');
+    if (link.stationId !== undefined) return link.connection.close();
+    link.linger ??= scheduler.schedule(() => link.connection.close(), BYE_LINGER_MS);
+  };
+
+  /**
+   * Our link hello, once per link. On an accepted link at once. On a dialled one only when the
+   * server has shown it is ready: its own hello (an msinet station), or its first datagram (an
+   * original sends its first HostID once its side of the link is built). An original server
+   * starts reading the accepted socket before it has built the object that handles what it reads:
+   * bytes that come that early crash it ("pure virtual method called", seen under qemu-i386).
+   */
+  const sayHello = (link: Link) => {
+    if (link.helloSent) return;
+    link.helloSent = true;
+    link.connection.send(hello);
+  };
+
   const onHello = (link: Link, capabilities: Uint8Array) => {
     const { stationId, udpPort } = decodeCapabilities(capabilities);
     if (stationId === undefined) return;
@@ -193,6 +255,7 @@ function stationOn(
     }
     link.stationId = stationId;
     link.udp ??= udpPort === undefined ? undefined : { address: link.key.address, port: udpPort };
+    sayHello(link);
   };
 
   const onTcp = (link: Link, bytes: Uint8Array, at: number) => {
@@ -208,11 +271,12 @@ function stationOn(
             `over:${packet.late} missing:${packet.missing}`,
         );
         arrive(link, packet, at, 'tcp');
-        return link.connection.close();
+        return leave(link);
       case 'tcpCnxRefused': {
         const why =
           Object.entries(REFUSAL_REASONS).find(([, code]) => code === packet.reason)?.[0] ?? 'unknown';
         logger.warn(`${text(link.key)} : refused the connection: ${why} (reason ${packet.reason})`);
+        link.refused = packet.reason;
         return link.connection.close();
       }
       case 'linkHello':
@@ -223,7 +287,12 @@ function stationOn(
   };
 
   /** A link's life: up now, down when its connection closes (the observable completes then). */
-  const linkLife = (connection: TcpConnection, key: PeerAddress, dialled: boolean): Observable<never> =>
+  const linkLife = (
+    connection: TcpConnection,
+    key: PeerAddress,
+    dialled: boolean,
+    made?: (link: Link) => void,
+  ): Observable<never> =>
     new Observable<never>((done) => {
       const link: Link = {
         key,
@@ -232,20 +301,33 @@ function stationOn(
         since: scheduler.now(),
         udp: dialled ? key : undefined,
         stationId: undefined,
+        paced: pacedWrites({
+          write: (bytes) => connection.send(bytes),
+          paceMs: VERSION1_PACE_MS,
+          maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
+          scheduler,
+          lost: () => problems('port 255 lost', `to ${text(key)}: its TCP link is closed or full`),
+        }),
+        refused: undefined,
+        linger: undefined,
+        helloSent: false,
       };
+      made?.(link);
       links.set(keyOf(key), link);
       changes.next({ kind: 'linkUp', peer: key, at: scheduler.now() });
-      connection.send(hello);
+      if (!dialled) sayHello(link);
       const reading = connection.packets$.subscribe(({ bytes, at }) => onTcp(link, bytes, at));
       const closing = connection.closed$.subscribe((reason) => {
-        links.delete(keyOf(key));
+        link.paced.stop();
+        link.linger?.unsubscribe();
         logger.info(`${text(key)} : link closed (${reason})`);
-        changes.next({ kind: 'linkDown', peer: key, at: scheduler.now(), reason });
+        forget(link, reason);
         done.complete();
       });
       return () => {
         reading.unsubscribe();
         closing.unsubscribe();
+        link.linger?.unsubscribe();
       };
     });
 
@@ -271,6 +353,13 @@ function stationOn(
     const target = `${host.host}:${host.port ?? port}`;
     let failures = 0;
     let linkedAt = 0;
+    let duplicate = false;
+    let last: Link | undefined;
+    /** The live link to the station that refused `last` as already connected (we both dialled, say). */
+    const alreadyLinked = (refused: Link | undefined) =>
+      refused?.refused === REFUSAL_REASONS.alreadyConnected && refused.stationId !== undefined
+        ? [...links.values()].find((l) => l !== refused && l.stationId === refused.stationId)
+        : undefined;
     return defer(() => {
       logger.info(`connecting to ${target}...`);
       return net.connectTcp({ address: host.host, port: host.port ?? port, scheduler, logger, problems });
@@ -281,21 +370,39 @@ function stationOn(
           failures += 1;
           return EMPTY;
         }
+        const key = { address: result.value.remote.address, port: host.port ?? port };
+        // Listed twice (or under two names of one address): one link is all a peer gets; a
+        // second under the same key would take the first one's place, and its end would end both.
+        if (links.has(keyOf(key))) {
+          logger.warn(`${target} : already linked as ${text(key)} (listed twice?); not dialled again`);
+          duplicate = true;
+          // Not at once: an original server reads an accepted socket before it has built what
+          // handles it, and an end-of-file that comes that early crashes it as early bytes do.
+          const extra = result.value;
+          scheduler.schedule(() => extra.close(), SERVER_SETTLE_MS);
+          return EMPTY;
+        }
         linkedAt = scheduler.now();
-        return linkLife(
-          result.value,
-          { address: result.value.remote.address, port: host.port ?? port },
-          true,
-        );
+        return linkLife(result.value, key, true, (link) => (last = link));
       }),
       repeat({
         delay: () => {
+          if (duplicate) return EMPTY; // ends this host's dialling: the other entry keeps the link
           // A link that lived past its set-up was a success: start the backoff again.
           if (linkedAt > 0 && scheduler.now() - linkedAt >= COMPLETION_TIMEOUT_MS) failures = 0;
           else if (linkedAt > 0) failures += 1;
           linkedAt = 0;
           const backoff = Math.min(REDIAL_MAX_MS, REDIAL_FIRST_MS * 2 ** Math.max(0, failures - 1));
-          return timer(backoff * (0.8 + 0.4 * Math.random()), scheduler);
+          const again = timer(backoff * (0.8 + 0.4 * Math.random()), scheduler);
+          const other = alreadyLinked(last);
+          last = undefined;
+          if (other === undefined) return again;
+          // Linked to that station already (it dialled us too, or we reached it by another address):
+          // dialling again would only be refused again, until that link ends.
+          logger.info(
+            `${target} : the same station as ${text(other.key)}; dialled again once that link ends`,
+          );
+          return other.connection.closed$.pipe(switchMap(() => again));
         },
       }),
     );
@@ -316,7 +423,10 @@ function stationOn(
       else {
         const link = linkOfDatagram(from, packet);
         if (link === undefined) problems('UDP from an address with no link', text(from));
-        else arrive(link, packet, at, 'udp');
+        else {
+          sayHello(link);
+          arrive(link, packet, at, 'udp');
+        }
       }
       return EMPTY;
     }),
@@ -339,7 +449,11 @@ function stationOn(
     send: (to: PeerAddress, path: EventPath, packet: Packet) => {
       const link = linkOf(to);
       if (path === 'realtime') return udp.send(encodePacket(packet), link?.udp ?? to);
-      if (link === undefined || !link.connection.send(encodePacket(packet))) {
+      const bytes = encodePacket(packet);
+      const sent =
+        link !== undefined &&
+        (link.stationId !== undefined ? link.connection.send(bytes) : link.paced.send(bytes));
+      if (!sent) {
         problems('port 255 lost', `to ${text(to)}: its TCP link is closed or full`);
       }
     },
@@ -347,6 +461,7 @@ function stationOn(
       const link = linkOf(peer);
       if (link === undefined) return;
       logger.info(`${text(peer)} : dropping the link (${reason})`);
+      link.paced.flush();
       if (reason !== 'incomplete') link.connection.send(encodePacket(bye(peer)));
       link.connection.close();
     },
@@ -355,6 +470,7 @@ function stationOn(
 
   return () => {
     for (const link of links.values()) {
+      link.paced.flush();
       link.connection.send(encodePacket(bye(link.key)));
       link.connection.close();
     }

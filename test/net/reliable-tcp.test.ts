@@ -6,7 +6,9 @@ import {
   asyncScheduler,
   firstValueFrom,
   lastValueFrom,
+  Observable,
   Subscription,
+  switchMap,
   toArray,
   type SchedulerAction,
   type SchedulerLike,
@@ -328,6 +330,45 @@ describe('tcpListener and tcpConnect on loopback', () => {
     const again = await listen({ port });
     again.subscription.unsubscribe();
   });
+
+  test(
+    'unsubscribing the listener under a switchMap: the inner subscriber says its last packet on a connection before it closes',
+    HANG_GUARD,
+    async () => {
+      const port = await freeTcpPort();
+      const bye = encodePacket({ kind: 'tcpBye', version: 100, maxLat: 100, late: 0, missing: 0 });
+      let stop = (): void => undefined;
+      const accepted = new Promise<TcpConnection>((resolve) => {
+        // As the driver composes a WAN station over its port claim: the inner teardown runs after the listener's.
+        const running = tcpListener({ host: HOST, port })
+          .pipe(
+            switchMap(
+              (listener) =>
+                new Observable<never>(() => {
+                  let taken: TcpConnection | undefined;
+                  const sub = listener.connections$.subscribe((connection) => resolve((taken = connection)));
+                  return () => {
+                    sub.unsubscribe();
+                    taken?.send(bye);
+                    taken?.close();
+                  };
+                }),
+            ),
+          )
+          .subscribe();
+        stop = () => running.unsubscribe();
+      });
+      await pause(50);
+      const raw = await rawConnect(port);
+      const received: Buffer[] = [];
+      raw.on('data', (chunk: Buffer) => received.push(chunk));
+      await accepted;
+      const rawGone = ended(raw);
+      stop();
+      await rawGone;
+      assert.equal(hex(Buffer.concat(received)), hex(bye), 'the TCPBye came before the FIN');
+    },
+  );
 
   test('unsubscribing tcpConnect closes the connection; the other end sees it end', HANG_GUARD, async () => {
     const { listener, port, subscription } = await listen();
