@@ -6,7 +6,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Subject, merge, tap } from 'rxjs';
+import { Subject, from, merge, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { planDelivery, planStep } from '../src/operators/plan-delivery.js';
 import type { DeliveryPlan, InboundPacket } from '../src/model/pipeline.js';
@@ -75,6 +75,23 @@ describe('planDelivery', () => {
     const q = planStep(p, inbound(23, 23, [c]), MAX_LAT);
     assert.equal(p.at, 35);
     assert.equal(q.at + (c.date ?? 0), 42, 'c waits for d (due 42), not 35');
+  });
+
+  test('a SysEx longer than a packet does not push the stream: its middle packets have nothing to wait for', () => {
+    // p plays d (rel 7) at 30; then the 50 packets of one long SysEx, the last completing it (e,
+    // rel 9). Each empty middle packet once pushed the next by the last relative date before it
+    // (7 ms): 350 ms in all, until the maxLat cap let a later group overtake it (seen: 1,000
+    // SysEx over TCP delivered out of order).
+    const middle = Array.from({ length: 49 }, () => inbound(0, 14, []));
+    const plans: DeliveryPlan[] = [];
+    from([inbound(13, 13, [d]), ...middle, inbound(0, 15, [e])])
+      .pipe(planDelivery(MAX_LAT))
+      .subscribe((p) => plans.push(p));
+    assert.deepEqual(plans, [
+      plan(23, 0, [d]),
+      ...middle.map(() => plan(23, 0, [], { continuation: true })),
+      plan(23, 0, [e], { continuation: true }),
+    ]);
   });
 
   test("a packet dated far ahead of its station's clock is planned as if on time, not held that far", () => {

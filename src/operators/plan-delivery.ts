@@ -25,15 +25,21 @@
  * The plan is what the statistics fold counts (transit, late); deliverOnTime
  * turns plans into events at their due times. Scheduler: none (a pure fold, `scan`).
  */
-import { scan, type OperatorFunction } from 'rxjs';
+import { map, scan, type OperatorFunction } from 'rxjs';
 import type { MidiEvent } from '../model/event.js';
 import type { DeliveryPlan, InboundPacket } from '../model/pipeline.js';
 
-/** One packet's plan: the pure step behind `planDelivery`. `previous` is the plan of the packet before. */
+/**
+ * One packet's plan: the pure step behind `planDelivery`. `previous` is the plan of the packet
+ * before (a continuation is timed like it); `played`, of the last packet before that had events
+ * (this one plays no earlier than its last event). They differ after a packet with no complete
+ * event: the middle of a SysEx longer than a packet.
+ */
 export function planStep(
   previous: DeliveryPlan | undefined,
   packet: InboundPacket,
   maxLatMs: number,
+  played: DeliveryPlan | undefined = previous,
 ): DeliveryPlan {
   const { arrival, events, releasesNotes } = packet;
   const [firstRel] = relRange(events);
@@ -41,8 +47,12 @@ export function planStep(
   // even when a late packet plays at once or the clock offset moves by a fraction of a ms.
   // But by maxLat at most: packets that each span a wide range of relative dates (a
   // hostile or broken sender) must not push every later one further and further away.
+  // A packet with no event has nothing to wait for: it keeps its time, for the continuation
+  // that completes its SysEx (pushing it would push every packet of a long SysEx once more).
   const notBefore = (at: number) =>
-    Math.max(at, Math.min(at + maxLatMs, previous === undefined ? -Infinity : lastDue(previous) - firstRel));
+    events.length === 0
+      ? at
+      : Math.max(at, Math.min(at + maxLatMs, played === undefined ? -Infinity : lastDue(played) - firstRel));
   if (packet.date === 0) {
     const head = packet.afterGap ? undefined : previous;
     return {
@@ -80,9 +90,22 @@ function lastDue(plan: DeliveryPlan): number {
   return plan.at + relRange(plan.events)[1];
 }
 
+interface Planned {
+  plan: DeliveryPlan | undefined;
+  /** The last plan with events (see `planStep`). */
+  played: DeliveryPlan | undefined;
+}
+
 export function planDelivery(maxLatMs: number): OperatorFunction<InboundPacket, DeliveryPlan> {
-  return scan<InboundPacket, DeliveryPlan, undefined>(
-    (previous, packet) => planStep(previous, packet, maxLatMs),
-    undefined,
-  );
+  return (packets) =>
+    packets.pipe(
+      scan<InboundPacket, Planned>(
+        ({ plan, played }, packet) => {
+          const next = planStep(plan, packet, maxLatMs, played);
+          return { plan: next, played: next.events.length > 0 ? next : played };
+        },
+        { plan: undefined, played: undefined },
+      ),
+      map(({ plan }) => plan as DeliveryPlan),
+    );
 }
