@@ -164,7 +164,7 @@ describe('the WAN driver, a server and its clients on an in-memory network', () 
     );
     assert.ok(
       secondLines.some(
-        (line) => line === `warn: ${S}:${PORT} : refused the connection: tooManyClients (reason 1)`,
+        (line) => line === `warn: ${S}:${PORT} : refused the connection: too many clients (reason 1)`,
       ),
       secondLines.join('\n'),
     );

@@ -18,13 +18,10 @@ import {
   share,
   switchMap,
   tap,
-  type MonoTypeOperatorFunction,
   type Observable,
-  type SchedulerLike,
 } from 'rxjs';
+import type { Driver, DriverIo } from './driver-io.js';
 import { driverClientName, type Config } from './model/config.js';
-import type { MidiEvent } from './model/event.js';
-import type { RemoteStats } from './model/pipeline.js';
 import { peerKey, type PeerAddress } from './model/station.js';
 import { helloTimer } from './operators/hello-timer.js';
 import { remoteLives } from './operators/remote-lives.js';
@@ -32,48 +29,18 @@ import { remoteSession } from './operators/remote-session.js';
 import { remoteTable, tableParamsFor, tableTicks } from './operators/remote-table.js';
 import { sleepUntilFirstClient } from './operators/sleep-until-first-client.js';
 import { driverStatus } from './sinks/driver-status.js';
-import { createHub, type Hub } from './sinks/hub.js';
-import type { Logger } from './sinks/logger.js';
+import { createHub } from './sinks/hub.js';
 import { problemCounter } from './sinks/rate-limited-log.js';
 import { serveRemote } from './sinks/remote-client.js';
-import type { LanInterface } from './sources/interfaces.js';
-import { lanStation, type LanNet } from './sources/lan-station.js';
+import { lanStation } from './sources/lan-station.js';
 import { tcpListener, type TcpListener } from './sources/reliable-tcp.js';
 import { randomStationId } from './sources/station-id.js';
 import { warmingPaths } from './sources/warm-paths.js';
-import { byeReport, wanStation, type WanNet } from './sources/wan-station.js';
+import { byeReport, wanStation } from './sources/wan-station.js';
 import { hostIdPacket } from './wire/host-id.js';
 import type { StationTransport } from './wire/station.js';
 
-export interface DriverIo {
-  /** The driver's clock: the precise scheduler in production, TestScheduler in tests. */
-  scheduler: SchedulerLike;
-  logger: Logger;
-  /** The name HostID packets carry. */
-  hostName: string;
-  interfaces: readonly LanInterface[];
-  /** The sockets; real ones unless a test runs drivers on an in-memory network. */
-  net?: Partial<DriverNet>;
-  /** WAN: the local address to bind (`--bind`); default every interface. */
-  bind?: string;
-  /** Random per run: ties a WAN link's UDP to its TCP (capabilities.ts). Default: a fresh one. */
-  stationId?: string;
-  /** A user's own operators (docs/operators.md): on events from remotes, and on events to them. */
-  extensions?: {
-    inbound?: MonoTypeOperatorFunction<MidiEvent>;
-    outbound?: MonoTypeOperatorFunction<MidiEvent>;
-  };
-}
-
-export type DriverNet = LanNet & WanNet & { listenTcp: typeof tcpListener };
-
-export interface Driver {
-  readonly hub: Hub;
-  /** Subscribe to run the driver; unsubscribe to stop it (Bye first). */
-  readonly run$: Observable<never>;
-  status(): Record<string, unknown>;
-  statsOf(ref: number): RemoteStats | undefined;
-}
+export type { Driver, DriverIo, DriverNet } from './driver-io.js';
 
 export function msinetDriver(config: Config, io: DriverIo): Driver {
   const { scheduler, logger } = io;

@@ -51,7 +51,6 @@ export async function runDriver(config: Config, hooks: RunHooks = {}): Promise<n
   );
   if (config.mode === 'wan') {
     logger.info(`TCP server mode on: ${config.maxClients} clients allowed`);
-    for (const host of config.hosts) logger.info(`dialling ${host.host}${host.port ? `:${host.port}` : ''}`);
   }
   logger.info(
     `UDP port: ${config.port} maximum latency allowed: ${config.maxLatency} grouping time: ${config.grouping}`,

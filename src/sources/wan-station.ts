@@ -98,6 +98,13 @@ export const COMPLETION_TIMEOUT_MS = 10_000;
 const DEAD_PEER_MS = 6_000;
 /** A link that says nothing of itself this long after it came is a version-1 peer's. */
 const HELLO_WAIT_MS = 1_000;
+/** A refusal's reason in the words the server's own log uses. */
+const REFUSAL_WORDS: Readonly<Record<number, string>> = {
+  [REFUSAL_REASONS.tooManyClients]: 'too many clients',
+  [REFUSAL_REASONS.alreadyConnected]: 'already connected',
+  [REFUSAL_REASONS.serverError]: 'server error',
+};
+
 /** Backoff for dialling a host again: from 0.5 s, doubling, at most 10 s, ±20 % jitter. */
 const REDIAL_FIRST_MS = 500;
 const REDIAL_MAX_MS = 10_000;
@@ -273,8 +280,7 @@ function stationOn(
         arrive(link, packet, at, 'tcp');
         return leave(link);
       case 'tcpCnxRefused': {
-        const why =
-          Object.entries(REFUSAL_REASONS).find(([, code]) => code === packet.reason)?.[0] ?? 'unknown';
+        const why = REFUSAL_WORDS[packet.reason] ?? 'for a reason it did not say';
         logger.warn(`${text(link.key)} : refused the connection: ${why} (reason ${packet.reason})`);
         link.refused = packet.reason;
         return link.connection.close();
@@ -361,7 +367,8 @@ function stationOn(
         ? [...links.values()].find((l) => l !== refused && l.stationId === refused.stationId)
         : undefined;
     return defer(() => {
-      logger.info(`connecting to ${target}...`);
+      // Once, and again after a link ends; failed attempts between are counted (`problems`).
+      if (failures === 0) logger.info(`connecting to ${target}...`);
       return net.connectTcp({ address: host.host, port: host.port ?? port, scheduler, logger, problems });
     }).pipe(
       mergeMap((result) => {
@@ -442,6 +449,8 @@ function stationOn(
       for (const link of links.values()) {
         // Until an accepted link says where its UDP is (its hello), or shows itself a version-1
         // peer's (which listens on our port number), there is nowhere sure to send.
+        // A dialled link says nothing, on UDP either, until the server has shown it is ready.
+        if (!link.helloSent) continue;
         const to = link.udp ?? (isVersion1(link) ? { address: link.key.address, port } : undefined);
         if (to !== undefined) udp.send(bytes, to);
       }

@@ -420,21 +420,23 @@ describe(
         await first.complete('origS', 0, COMPLETE_TIMEOUT_MS);
         await orig.waitForRemote(lab.address('b'), COMPLETE_TIMEOUT_MS);
         const second = await msinet('a', 'msA', ['-s', lab.address('s')]);
-        const said = await second.logLine(/ : refused the connection: tooManyClients \(reason 1\)$/, 10_000);
+        const said = await second.logLine(
+          / : refused the connection: too many clients \(reason 1\)$/,
+          10_000,
+        );
         const refused = await orig.process.waitForLine(
           new RegExp(`\\] ${escape(lab.address('a'))} : connection refused: too much clients\\.$`),
           5_000,
         );
         await sleep(WATCH_MS);
-        const dials = second.logLinesSince(0, /connecting to /).length;
         const refusals = second.logLinesSince(0, /refused the connection/).length;
         // The first client is still served: its events reach the original.
         const sent = await sendJson(first, 'origS', [{ type: 'keyOn', chan: 2, pitch: 64, vel: 90 }]);
         assert.equal(sent.code, 0, sent.stderr);
         const [event] = await orig.waitForEvents(1, 5_000);
         t.diagnostic(
-          `msinet: "${said.line}"; the original: "${refused.line}"; msinet dialled ${dials} times in ` +
-            `${WATCH_MS / 1000 + 1} s or so, refused ${refusals} times`,
+          `msinet: "${said.line}"; the original: "${refused.line}"; msinet refused ${refusals} times in ` +
+            `${WATCH_MS / 1000 + 1} s or so`,
         );
         assert.deepEqual(event && heldOf(event as OriginalEvent), {
           type: 1,
@@ -442,7 +444,7 @@ describe(
           chan: 2,
           fields: [64, 90],
         });
-        assert.ok(dials >= 2 && refusals >= 2, 'msinet dials again (with backoff) and is refused again');
+        assert.ok(refusals >= 2, 'msinet dials again (with backoff) and is refused again');
         assert.deepEqual(await second.remotes(), []);
         assert.equal(orig.process.running, true, 'the original lives on');
       },

@@ -378,7 +378,7 @@ describe(
         const markS = S.logMark;
         const N = await client('n', 'hostN');
         const refusedAtS = await S.logLine(/: connection refused: too many clients \(-m 2\)/, 10_000, markS);
-        const saidAtN = await N.logLine(/: refused the connection: tooManyClients \(reason 1\)/, 10_000);
+        const saidAtN = await N.logLine(/: refused the connection: too many clients \(reason 1\)/, 10_000);
         // The bytes: a raw connection (from b, a linked host) gets TCPCnxRefused reason 1, then our FIN.
         const raw = await RawPeer.start(lab, 'b', 0);
         await raw.connect('third', lab.address('s'), PORT);
@@ -442,7 +442,7 @@ describe(
             10_000,
             markS,
           );
-          const said = await A.logLine(/ : refused the connection: alreadyConnected \(reason 2\)/, 10_000);
+          const said = await A.logLine(/ : refused the connection: already connected \(reason 2\)/, 10_000);
           await A.complete('hostS');
           const atS = await S.openDump('atS', ['--from', 'hostA']);
           const stream = streamFrom(A, 'fromA', 'hostS', 10);
