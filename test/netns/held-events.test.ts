@@ -20,7 +20,7 @@ import { canUseNetns, Lab } from '../harness/lab.js';
 import type { LineProcess } from '../harness/line-process.js';
 import { startRawStation, type RawStationProcess } from '../harness/raw-station-process.js';
 import { noteBytes, PACKET_TYPE, packetHeader } from '../harness/raw-station.js';
-import { findProcess, rssMiB } from '../harness/rss.js';
+import { findProcess, sampleRss } from '../harness/rss.js';
 import { Station } from './lan-stations.js';
 
 /** How far ahead the leaving station's last event is dated (an i16 of ms allows 32,767). */
@@ -108,10 +108,14 @@ const FAR_AHEAD_MS = 3_600_000;
 /**
  * What a second round of them may add: a driver that drops them, caps how far
  * ahead it plans, or takes the station for one whose clock jumped, holds next
- * to nothing more; one that holds each for its hour holds tens of MiB more (a
- * SysEx's bytes as a JS array). 15 MiB leaves room for GC noise.
+ * to nothing more; one that holds each for its hour holds at least 38 MiB more
+ * (a SysEx's 1,000 bytes as a JS array of 8-byte slots, 5,000 times). 25 MiB
+ * leaves room for GC noise on a loaded machine (CI once saw 19.2 MiB with one
+ * sample per round).
  */
-const FAR_GROWTH_MIB = 15;
+const FAR_GROWTH_MIB = 25;
+/** After a round, RSS is sampled this long and its lowest value kept: a collection may come at any moment. */
+const SETTLE_MS = 3_000;
 
 describe(
   'a station that dates its packets far ahead of its clock',
@@ -147,8 +151,9 @@ describe(
       const round = async (n: number): Promise<number> => {
         flood.writeLine('go');
         await flood.waitForLine(new RegExp(`^sent ${n * FAR_PAIRS}$`), 60_000);
-        await sleep(2_000);
-        return rssMiB(pid) ?? NaN;
+        const settling = sampleRss(pid, 250);
+        await sleep(SETTLE_MS);
+        return Math.min(...settling.stop().map((s) => s.mib));
       };
       // The first round grows the heap to what the traffic needs, held or not; the second
       // round adds only what is held: a bounded driver holds no more than after the first.
