@@ -22,7 +22,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { Lab, canUseNetns } from '../test/harness/lab.js';
-import { buildOriginalPeer } from '../test/harness/original-peer.js';
+import { buildOriginalPeer, originalMode } from '../test/harness/original-peer.js';
 import { loadAverage, machineLine, watchCpuPressure } from './lan-machine.js';
 import { baselineMemory, type Baseline } from './lan-memory-baseline.js';
 import { buildCli, startCliPair } from './lan-pair-cli.js';
@@ -434,6 +434,7 @@ async function main(): Promise<number> {
   let binary: string | undefined;
   try {
     binary = await buildOriginalPeer(); // before the lab: the build may apt-get a compiler
+    console.log(`The original's rows: its i386 build ran ${originalMode(binary)}.\n`);
   } catch (error) {
     console.log(`The original could not be built (${firstLine(error)}); its rows are missing.\n`);
   }

@@ -18,10 +18,8 @@
  * server under load alone; `--only cli,library,original` the pairs. `--raw FILE`
  * appends the load run's stamps, one JSON line a client.
  */
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { Lab, canUseNetns } from '../test/harness/lab.js';
-import { buildOriginalPeer } from '../test/harness/original-peer.js';
+import { buildOriginalPeer, originalMode } from '../test/harness/original-peer.js';
 import { loadAverage, machineLine, watchCpuPressure } from './lan-machine.js';
 import { buildCli, startCliPair } from './lan-pair-cli.js';
 import { startOriginalPair } from './lan-pair-original.js';
@@ -94,12 +92,6 @@ const ids = new IdPool();
 
 function firstLine(error: unknown): string {
   return String(error instanceof Error ? error.message : error).split('\n')[0] ?? '';
-}
-
-/** Whether the original's 32-bit build runs natively on this kernel (as its launcher decides), or under qemu-i386. */
-function originalMode(binary: string): 'native here' | 'emulated' {
-  const probe = spawnSync(join(dirname(binary), 'probe.i386'), { stdio: 'ignore', timeout: 10_000 });
-  return probe.status === 0 ? 'native here' : 'emulated';
 }
 
 async function startPair(

@@ -4,10 +4,10 @@
  * name and /etc/hosts, since the original finds its address from its host
  * name), driven by its stdin commands, its REMOTE and RECV lines parsed.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Availability, Lab } from './lab.js';
 import type { Exit, LineProcess } from './line-process.js';
@@ -31,6 +31,16 @@ export function originalPeerAvailable(): Availability {
 
 /** Where the original is built; `MSPEER_BUILD_DIR` overrides it. */
 export const ORIGINAL_BUILD_DIR = process.env.MSPEER_BUILD_DIR ?? '/tmp/msPeer-build';
+
+/**
+ * Whether the original's 32-bit build (`binary`, from buildOriginalPeer) runs
+ * natively on this kernel, as its launcher decides, or under qemu-i386: figures
+ * of an emulated original are not the original's own.
+ */
+export function originalMode(binary: string): 'native here' | 'emulated' {
+  const probe = spawnSync(join(dirname(binary), 'probe.i386'), { stdio: 'ignore', timeout: 10_000 });
+  return probe.status === 0 ? 'native here' : 'emulated';
+}
 
 /** An event as the original's test client printed it on delivery. */
 export interface OriginalEvent {
