@@ -68,9 +68,12 @@ function fold(inputs: TableInput[], state: TableState = emptyTable) {
   return { state, effects };
 }
 
-/** The effects but the clock observations every HostID makes. */
+/** The effects but the clock observations every HostID makes, and appearances (a test of their own). */
 const lifecycle = (effects: Array<{ at: number; effect: TableEffect }>) =>
-  effects.filter(({ effect }) => effect.kind !== 'observed' || effect.report.kind !== 'clock');
+  effects.filter(
+    ({ effect }) =>
+      effect.kind !== 'appeared' && (effect.kind !== 'observed' || effect.report.kind !== 'clock'),
+  );
 
 /** The wake-up burst of a station whose clock reads 1000 ms more than ours: 6 HostIDs, 50 ms apart. */
 const burst = (from = 0, extra?: Uint8Array) =>
@@ -95,20 +98,37 @@ describe('remoteTable', () => {
         filter((effect) => effect.kind !== 'observed'),
         map((effect) => effect.kind),
       );
-      //   250: the 6th sample locks the reference: open.   350 + 1000 < 1400 (tick): close.
-      expectObservable(table$).toBe('250ms o 1149ms c', { o: 'open', c: 'close' });
+      //   0: the first HostID: appeared.   250: the 6th sample locks the reference: open.
+      //   350 + 1000 < 1400 (tick): close.
+      expectObservable(table$).toBe('a 249ms o 1149ms c', { a: 'appeared', o: 'open', c: 'close' });
     });
   });
 
   test('each HostID is observed: its clock reference, for the statistics', () => {
     const { effects } = fold(burst().slice(0, 2));
     assert.deepEqual(
-      effects.map(({ effect }) =>
-        effect.kind === 'observed' ? [effect.report.kind, effect.key] : effect.kind,
-      ),
+      effects.flatMap(({ effect }) => (effect.kind === 'observed' ? [[effect.report.kind, effect.key]] : [])),
       [
         ['clock', '10.0.0.1:4950'],
         ['clock', '10.0.0.1:4950'],
+      ],
+    );
+  });
+
+  test("a remote's first HostID, and its first after a restart, say it appeared: it may have missed our wake-up burst", () => {
+    const restartAt = 2000;
+    const { effects } = fold([
+      ...burst(),
+      input(restartAt, hello(10)), // its clock went back by over a second: it restarted
+      input(restartAt + 50, hello(60)),
+      input(restartAt + 60, hello(70), { address: '10.0.0.2', port: 4950 }),
+    ]);
+    assert.deepEqual(
+      effects.flatMap(({ at, effect }) => (effect.kind === 'appeared' ? [[at, effect.key]] : [])),
+      [
+        [0, '10.0.0.1:4950'],
+        [restartAt, '10.0.0.1:4950'],
+        [restartAt + 60, '10.0.0.2:4950'],
       ],
     );
   });
@@ -203,7 +223,7 @@ describe('remoteTable', () => {
     const { state, effects } = fold([input(400, hello(3)), input(410, midi(1, 13, 62))], open);
     assert.deepEqual(
       effects.map(({ effect }) => (effect.kind === 'observed' ? effect.report.kind : effect.kind)),
-      ['restart', 'clock', 'packet'],
+      ['appeared', 'restart', 'clock', 'packet'],
     );
     assert.equal(
       state.remotes.get('10.0.0.1:4950')?.clock.window.length,
@@ -245,7 +265,7 @@ describe('remoteTable', () => {
       state = next.state;
       kinds.push(...next.effects.filter((e) => e.kind !== 'observed').map((e) => e.kind));
     }
-    assert.deepEqual(kinds, ['open']);
+    assert.deepEqual(kinds, ['appeared', 'open'], 'its first HostID over the link: it appeared');
     const opened = [...state.remotes.values()][0];
     assert.equal(opened?.reliable, true, 'over a link, port 255 rides its TCP, whatever the peer announces');
   });
@@ -328,7 +348,7 @@ describe('remoteTable', () => {
         filter((effect) => effect.kind !== 'observed'),
         map((effect) => effect.kind),
       );
-      expectObservable(result).toBe('------(co)', { o: 'open', c: 'close' });
+      expectObservable(result).toBe('-a----(co)', { a: 'appeared', o: 'open', c: 'close' });
     });
   });
 });

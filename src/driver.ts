@@ -3,13 +3,15 @@
  *
  *   port claim (the TCP listener, held for the driver's whole life)
  *    └▶ station: LAN while the driver is awake (hub.awake$: sleepUntilFirstClient), or WAN, always
- *        ├▶ helloTimer ─▶ station.announce(HostID)
- *        └▶ station.arrivals$ + links$ + ticks ─▶ remoteTable ─┬▶ echo ─▶ station.send; rejected ─▶ log
+ *        └▶ station.arrivals$ + links$ + ticks ─▶ remoteTable
+ *             ├▶ echo ─▶ station.send; rejected ─▶ log
+ *             ├▶ appeared ─▶ helloTimer (wake-up burst, period, welcome burst) ─▶ station.announce(HostID)
  *             └▶ remoteLives ─▶ per remote: remoteSession (receivePath, sendPath, remoteStats)
  *                  └▶ serveRemote: its hub client (deliveries, statistics) and station.send (packets)
  */
 import {
   EMPTY,
+  filter,
   finalize,
   identity,
   ignoreElements,
@@ -70,7 +72,8 @@ export function msinetDriver(config: Config, io: DriverIo): Driver {
       ),
     );
     const capabilities = { reliable: true, stationId, udpPort: config.port } as const;
-    const hello$ = helloTimer(scheduler).pipe(
+    const newcomers$ = effects$.pipe(filter((effect) => effect.kind === 'appeared'));
+    const hello$ = helloTimer(scheduler, newcomers$).pipe(
       tap(() => station.announce(hostIdPacket(io.hostName, scheduler.now(), capabilities))),
     );
     const answers$ = effects$.pipe(

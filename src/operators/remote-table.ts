@@ -8,6 +8,8 @@
  * tick every 100 ms:  t---t---t---t---t---t---t---t---t---t---t---t---t
  * from hostA:         h-h-h-h-h-h--m-h---h---h                  (silence)
  * effects:            k k k k k (ok)m k   k   k                        c
+ * and before k:       a
+ *   a: appeared, at its first HostID (it may have missed our wake-up burst: the driver welcomes it with one)
  *   k: observed, its clock reference after each HostID (for its statistics)
  *   o: open hostA (the clock locked after the wake-up burst)
  *   m: a Midi packet of hostA's, with the clock offset at its arrival
@@ -97,6 +99,8 @@ export type TableEffect =
   | { readonly kind: 'close'; readonly key: string; readonly name: string; readonly reason: CloseReason }
   | RemotePacket
   | { readonly kind: 'observed'; readonly key: string; readonly report: ClockReference | RestartReport }
+  /** The first HostID of a remote, or of one that restarted: it may have missed our wake-up burst. */
+  | { readonly kind: 'appeared'; readonly key: string }
   | { readonly kind: 'echo'; readonly to: PeerAddress; readonly payload: Uint8Array }
   | { readonly kind: 'rejected'; readonly reason: string; readonly from: PeerAddress }
   /** WAN: the station should end the peer's link. */
@@ -222,7 +226,8 @@ function hello(
   };
   const opens = entry.open && !base.open;
   const { name, fineDates, reliable } = entry;
-  const effects: TableEffect[] = opens ? [{ kind: 'open', key, name, from, fineDates, reliable }] : [];
+  const effects: TableEffect[] = base.clock.window.length === 0 ? [{ kind: 'appeared', key }] : [];
+  if (opens) effects.push({ kind: 'open', key, name, from, fineDates, reliable });
   if (restarted) effects.push({ kind: 'observed', key, report: RESTART });
   effects.push({ kind: 'observed', key, report: toClockReference(clock) });
   if (!opens) return { state: withRemote(state, entry), effects };
