@@ -19,7 +19,9 @@
  * Locking: the original opens a remote once its window is full (10 HostIDs,
  * 1 s, in LAN). Here it also locks after `earlyLockAfter` samples (the 6 of the
  * wake-up burst) when they agree within `earlyLockSpreadMs`, leaving out the
- * lowest and the highest: sooner, and no less accurate. Once locked it stays locked.
+ * lowest and the highest, and one more of the highest for each sample past the
+ * sixth, up to two (a stamp can come late, never early): sooner, and no less accurate.
+ * Once locked it stays locked.
  *
  * A sample further than `jumpMs` from the offset is an outlier and left out;
  * `jumpConfirm` of them in a row that agree with each other mean the remote's
@@ -113,10 +115,19 @@ function centralValues(window: readonly number[], params: ClockFilterParams): nu
 
 const spreadOf = (values: readonly number[]) => Math.max(...values) - Math.min(...values);
 
-/** How well a few samples agree: their spread without the lowest and the highest. */
-function innerSpread(window: readonly number[]): number {
+/**
+ * How well a few samples agree: their spread without the lowest and the highest,
+ * and without one more of the highest for each sample past `earlyLockAfter`, up
+ * to two more. A late stamp is the usual error (a station that has just woken
+ * runs cold, and its warm-up may hold a datagram's stamp back by milliseconds),
+ * an early one cannot happen: two or three late ones among the first samples must
+ * not hold the lock until the window is full.
+ */
+function innerSpread(window: readonly number[], earlyLockAfter: number): number {
   const sorted = [...window].sort((x, y) => x - y);
-  return spreadOf(sorted.length > 2 ? sorted.slice(1, -1) : sorted);
+  if (sorted.length <= 2) return spreadOf(sorted);
+  const highest = 1 + Math.min(2, Math.max(0, sorted.length - earlyLockAfter));
+  return spreadOf(sorted.slice(1, Math.max(2, sorted.length - highest)));
 }
 
 function filterWindow(state: ClockState, window: readonly number[], params: ClockFilterParams): ClockState {
@@ -126,7 +137,9 @@ function filterWindow(state: ClockState, window: readonly number[], params: Cloc
   const smoothed = state.smoothed + 1;
   const weight = Math.max(params.gain, 1 / smoothed);
   const offset = state.smoothed === 0 ? mean : state.offset + weight * (mean - state.offset);
-  const agrees = window.length >= params.earlyLockAfter && innerSpread(window) <= params.earlyLockSpreadMs;
+  const agrees =
+    window.length >= params.earlyLockAfter &&
+    innerSpread(window, params.earlyLockAfter) <= params.earlyLockSpreadMs;
   const locked = state.locked || window.length >= params.lockAfter || agrees;
   return { ...state, window, outliers: [], offset, smoothed, spread, locked };
 }

@@ -36,6 +36,35 @@ describe('the clock reference (clockStep)', () => {
     const locks = referencesFor([500, 501, 500, 502, 500, 501]).map((r) => r.locked);
     assert.deepEqual(locks, [false, false, false, false, false, true]);
   });
+  test('late stamps among the first samples: each sample past the 6th lets one more be left out, up to two more', () => {
+    // A station that has just woken stamps a datagram late now and then (cold code, its
+    // warm-up); a stamp is never early. Two late ones among 6 leave 5 that agree …
+    const twoLate = [500, 504, 501, 507, 500, 501, 500];
+    assert.equal(
+      referencesFor(twoLate)
+        .map((r) => r.locked)
+        .indexOf(true),
+      6,
+      '7th sample, not the 10th',
+    );
+    const threeLate = [500, 504, 501, 507, 505, 501, 500, 501];
+    assert.equal(
+      referencesFor(threeLate)
+        .map((r) => r.locked)
+        .indexOf(true),
+      7,
+      '8th sample',
+    );
+    // … but a low one is never left out beyond the lowest: samples that spread downwards do not lock early.
+    const spreadLow = [505, 501, 505, 497, 505, 505, 499, 505, 505, 505];
+    assert.equal(
+      referencesFor(spreadLow)
+        .map((r) => r.locked)
+        .indexOf(true),
+      9,
+      '10th sample',
+    );
+  });
   test('jittery samples lock only with a full window of 10, like the original', () => {
     const jittery = [500, 506, 501, 509, 500, 504, 503, 500, 507, 502, 501];
     const locks = referencesFor(jittery).map((r) => r.locked);
