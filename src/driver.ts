@@ -37,7 +37,7 @@ import { serveRemote } from './sinks/remote-client.js';
 import { lanStation } from './sources/lan-station.js';
 import { tcpListener, type TcpListener } from './sources/reliable-tcp.js';
 import { randomStationId } from './sources/station-id.js';
-import { warmingPaths } from './sources/warm-paths.js';
+import { afterWarmUp } from './sources/warm-paths.js';
 import { byeReport, wanStation } from './sources/wan-station.js';
 import { hostIdPacket } from './wire/host-id.js';
 import type { StationTransport } from './wire/station.js';
@@ -84,7 +84,7 @@ export function msinetDriver(config: Config, io: DriverIo): Driver {
         if (effect.kind === 'unlink') station.unlink?.(effect.peer, effect.reason);
       }),
     );
-    return merge(hello$, remotes$, answers$, warmingPaths(scheduler)).pipe(ignoreElements());
+    return merge(hello$, remotes$, answers$).pipe(ignoreElements());
   };
 
   const net = { listenTcp: tcpListener, ...io.net };
@@ -92,10 +92,10 @@ export function msinetDriver(config: Config, io: DriverIo): Driver {
     const options = { ...config, ...io, problems, tcpConnections$: claim.connections$ };
     if (config.mode === 'wan') {
       const report = (peer: PeerAddress) => byeReport(hub.statsOfPeer(peerKey(peer)));
-      return wanStation({ ...options, stationId, report }).pipe(switchMap(core)); // a WAN never sleeps
+      return afterWarmUp(wanStation({ ...options, stationId, report })).pipe(switchMap(core)); // a WAN never sleeps
     }
     if (io.interfaces.length === 0) return EMPTY; // no network to wake: local clients only
-    return lanStation(options).pipe(switchMap(core), sleepUntilFirstClient(hub.awake$));
+    return afterWarmUp(lanStation(options)).pipe(switchMap(core), sleepUntilFirstClient(hub.awake$));
   };
   const claim = { port: config.port, ...(io.bind === undefined ? {} : { host: io.bind }) };
   const run$ = net.listenTcp({ ...claim, scheduler, logger, problems }).pipe(

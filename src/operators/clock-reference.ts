@@ -119,7 +119,7 @@ const spreadOf = (values: readonly number[]) => Math.max(...values) - Math.min(.
  * How well a few samples agree: their spread without the lowest and the highest,
  * and without one more of the highest for each sample past `earlyLockAfter`, up
  * to two more. A late stamp is the usual error (a station that has just woken
- * runs cold, and its warm-up may hold a datagram's stamp back by milliseconds),
+ * runs cold, and may read a datagram, and stamp it, milliseconds after it came),
  * an early one cannot happen: two or three late ones among the first samples must
  * not hold the lock until the window is full.
  */

@@ -6,10 +6,14 @@
  * each wake the driver runs synthetic events through the same pure code —
  * grouping dates, packetizing, encoding, decoding, parsing, planning, Event
  * JSON both ways — before any real one comes. It touches no socket and no
- * state: a few ms of CPU, once per wake. `MSINET_NO_WARMUP=1` turns it off, to
- * measure what it buys (bench/first-notes.ts).
+ * state, but it holds the event loop for 30–60 ms: it runs before the station
+ * binds its sockets, since a datagram that waited in a socket meanwhile would
+ * be stamped late when read, and the first HostIDs of a peer stamped that
+ * late kept our clock reference of it from locking until its notes had come
+ * (bench/first-notes.ts --library: first notes held 35–60 ms in 3 runs of 6).
+ * `MSINET_NO_WARMUP=1` turns it off, to measure what it buys.
  */
-import { ignoreElements, tap, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { defer, type Observable } from 'rxjs';
 import type { MidiEvent } from '../model/event.js';
 import { eventToJson, parseEvent } from '../model/event-json.js';
 import { dueEvents } from '../operators/deliver-on-time.js';
@@ -32,15 +36,12 @@ const EVENTS: readonly MidiEvent[] = [
   { type: 'note', port: 0, chan: 3, pitch: 64, vel: 80, dur: 250 },
 ];
 
-/** Just after a wake, once its first HostID has left: the wake-up burst is not held back by it. */
-const WARM_AFTER_MS = 1;
-
-/** Warms the paths just after subscription (a wake), on the driver's scheduler; emits nothing. */
-export function warmingPaths(scheduler: SchedulerLike): Observable<never> {
-  return timer(WARM_AFTER_MS, scheduler).pipe(
-    tap(() => warmPaths()),
-    ignoreElements(),
-  );
+/** `station$`, subscribed (its sockets bound) once `warm` has run: at each subscription, i.e. each wake. */
+export function afterWarmUp<T>(station$: Observable<T>, warm: () => unknown = warmPaths): Observable<T> {
+  return defer(() => {
+    warm();
+    return station$;
+  });
 }
 
 export function warmPaths(env: NodeJS.ProcessEnv = process.env): number {
