@@ -141,8 +141,8 @@ describe('remoteTable', () => {
     assert.deepEqual(
       lifecycle(opened.effects).map(({ at, effect }) => [at, effect.kind]),
       [
-        [250, 'open'],
-        [250, 'packet'],
+        [200, 'open'], // the 6th sample: 5 HostIDs and the Midi packet's date
+        [200, 'packet'],
       ],
     );
     const played = lifecycle(opened.effects)[1]?.effect;
@@ -150,6 +150,32 @@ describe('remoteTable', () => {
     assert.equal(played.at, 120, 'planned from when it came');
     assert.equal(played.serial, 1);
     assert.equal(opened.state.remotes.get('10.0.0.1:4950')?.name, 'hostA');
+  });
+
+  test('Midi dates count towards the lock: a remote that plays as soon as it has locked on us opens at its first notes, and they play at once', () => {
+    // Five HostIDs (R − P = −1000), then the remote's first notes: the 6th sample locks.
+    const five = fold(burst().slice(0, 5));
+    assert.deepEqual(lifecycle(five.effects), []);
+    const notes = fold([input(215, midi(1, 1215, 60)), input(225, midi(2, 1225, 62))], five.state);
+    assert.deepEqual(
+      lifecycle(notes.effects).map(({ at, effect }) => [
+        at,
+        effect.kind,
+        effect.kind === 'packet' ? effect.serial : '',
+      ]),
+      [
+        [215, 'open', ''],
+        [215, 'packet', 1],
+        [225, 'packet', 2],
+      ],
+    );
+    const first = lifecycle(notes.effects)[1]?.effect;
+    assert.ok(first?.kind === 'packet');
+    assert.equal(first.offset, -1000, 'timed by the reference it locked');
+    const reports = notes.effects.flatMap(({ effect }) =>
+      effect.kind === 'observed' && effect.report.kind === 'clock' ? [effect.report.locked] : [],
+    );
+    assert.deepEqual(reports, [true], 'the open is observed with its locked reference, for the statistics');
   });
 
   test('an msinet HostID opens with its capabilities; a version-1 one with none', () => {

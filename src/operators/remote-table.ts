@@ -15,8 +15,8 @@
  *   m: a Midi packet of hostA's, with the clock offset at its arrival
  *   c: close hostA, 1 s after its last HostID ('timeout'); a Bye closes at once
  * ```
- * Midi that comes before the clock locks waits (at most 64 packets) and
- * follows the `open`. On a WAN (`completionTimeoutMs` > 0) a remote exists only
+ * Midi that comes before the clock locks feeds it too, and waits (at most 64
+ * packets) to follow the `open`. On a WAN (`completionTimeoutMs` > 0) a remote exists only
  * over a link: `linkUp` makes it, HostIDs from no link are rejected, `linkDown`
  * closes it, and one not open `completionTimeoutMs` after its link came up, or
  * silent for `timeoutMs`, is dropped with an `unlink` for the station. A HostID whose clock went back by over a second means
@@ -225,19 +225,21 @@ function hello(
     reliable: capabilities.reliable === true || base.linkedAt !== undefined,
   };
   const opens = entry.open && !base.open;
-  const { name, fineDates, reliable } = entry;
   const effects: TableEffect[] = base.clock.window.length === 0 ? [{ kind: 'appeared', key }] : [];
-  if (opens) effects.push({ kind: 'open', key, name, from, fineDates, reliable });
+  if (opens) effects.push(openEffect(entry));
   if (restarted) effects.push({ kind: 'observed', key, report: RESTART });
   effects.push({ kind: 'observed', key, report: toClockReference(clock) });
-  if (!opens) return { state: withRemote(state, entry), effects };
-  let opened = withRemote(state, { ...entry, early: [] });
-  for (const early of entry.early) {
-    const step = midi(opened, from, early.stream, early.at, early.packet, params);
-    opened = step.state;
-    effects.push(...step.effects);
-  }
-  return { state: opened, effects };
+  if (opens) effects.push(...earlyPackets(entry));
+  return { state: withRemote(state, { ...entry, early: opens ? [] : entry.early }), effects };
+}
+
+function openEffect({ key, name, from, fineDates, reliable }: RemoteEntry): TableEffect {
+  return { kind: 'open', key, name, from, fineDates, reliable };
+}
+
+/** The Midi a remote sent before its clock locked, to follow its `open`: timed by the reference now locked. */
+function earlyPackets({ early, clock }: RemoteEntry): RemotePacket[] {
+  return early.map((packet) => ({ ...packet, offset: clock.offset }));
 }
 
 function remotePacket(
@@ -262,16 +264,29 @@ function midi(
   const known = state.remotes.get(key);
   if (known === undefined)
     return { state, effects: [{ kind: 'rejected', reason: 'Midi from an unknown station', from }] };
-  if (!known.open) {
-    if (known.early.length >= MAX_EARLY_PACKETS) return { state, effects: [] };
-    const early = [...known.early, remotePacket(key, stream, at, NaN, packet)];
-    return { state: withRemote(state, { ...known, early }), effects: [] };
-  }
-  // Midi packet dates feed the clock reference too (SPEC §4); continuations carry none.
+  // Midi packet dates feed the clock reference too (SPEC §4), before it locks as well: a remote
+  // that plays as soon as it has locked on us may lock us with its first notes. Continuations carry none.
   const date = packet.date === 0 ? 0 : packet.date + (packet.fine?.date ?? 0);
   const clock = date === 0 ? known.clock : clockStep(known.clock, { remote: date, local: at }, params.clock);
-  const effect = remotePacket(key, stream, at, clock.offset, packet);
-  return { state: withRemote(state, { ...known, clock, lastHeard: at }), effects: [effect] };
+  const heard: RemoteEntry = { ...known, clock, lastHeard: at };
+  if (known.open) {
+    const effect = remotePacket(key, stream, at, clock.offset, packet);
+    return { state: withRemote(state, heard), effects: [effect] };
+  }
+  const early =
+    known.early.length < MAX_EARLY_PACKETS
+      ? [...known.early, remotePacket(key, stream, at, NaN, packet)]
+      : known.early;
+  if (!clock.locked) return { state: withRemote(state, { ...heard, early }), effects: [] };
+  const opened: RemoteEntry = { ...heard, open: true, early };
+  return {
+    state: withRemote(state, { ...opened, early: [] }),
+    effects: [
+      openEffect(opened),
+      { kind: 'observed', key, report: toClockReference(clock) },
+      ...earlyPackets(opened),
+    ],
+  };
 }
 
 function close(state: TableState, key: string, reason: CloseReason): TableStep {
