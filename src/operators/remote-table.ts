@@ -217,29 +217,32 @@ function hello(
     ...base,
     name: base.name || packet.name.slice(0, params.maxNameLength) || from.address,
     clock,
-    open: base.open || clock.locked,
     lastHeard: at,
     lastClock: packet.clock,
     fineDates: capabilities.fineDates !== undefined,
     // Over a WAN link every peer takes port 255, on its TCP connection (the original too).
     reliable: capabilities.reliable === true || base.linkedAt !== undefined,
   };
-  const opens = entry.open && !base.open;
+  const { next, open, played } = opening(entry);
   const effects: TableEffect[] = base.clock.window.length === 0 ? [{ kind: 'appeared', key }] : [];
-  if (opens) effects.push(openEffect(entry));
+  effects.push(...open);
   if (restarted) effects.push({ kind: 'observed', key, report: RESTART });
-  effects.push({ kind: 'observed', key, report: toClockReference(clock) });
-  if (opens) effects.push(...earlyPackets(entry));
-  return { state: withRemote(state, { ...entry, early: opens ? [] : entry.early }), effects };
+  effects.push({ kind: 'observed', key, report: toClockReference(clock) }, ...played);
+  return { state: withRemote(state, next), effects };
 }
 
-function openEffect({ key, name, from, fineDates, reliable }: RemoteEntry): TableEffect {
-  return { kind: 'open', key, name, from, fineDates, reliable };
-}
-
-/** The Midi a remote sent before its clock locked, to follow its `open`: timed by the reference now locked. */
-function earlyPackets({ early, clock }: RemoteEntry): RemotePacket[] {
-  return early.map((packet) => ({ ...packet, offset: clock.offset }));
+/**
+ * A remote not open yet, once its clock reference has locked: it opens, and the Midi it
+ * sent meanwhile is played after the `open`, timed by the reference now locked.
+ */
+function opening(entry: RemoteEntry): { next: RemoteEntry; open: TableEffect[]; played: RemotePacket[] } {
+  if (entry.open || !entry.clock.locked) return { next: entry, open: [], played: [] };
+  const { key, name, from, fineDates, reliable, clock, early } = entry;
+  return {
+    next: { ...entry, open: true, early: [] },
+    open: [{ kind: 'open', key, name, from, fineDates, reliable }],
+    played: early.map((packet) => ({ ...packet, offset: clock.offset })),
+  };
 }
 
 function remotePacket(
@@ -277,16 +280,9 @@ function midi(
     known.early.length < MAX_EARLY_PACKETS
       ? [...known.early, remotePacket(key, stream, at, NaN, packet)]
       : known.early;
-  if (!clock.locked) return { state: withRemote(state, { ...heard, early }), effects: [] };
-  const opened: RemoteEntry = { ...heard, open: true, early };
-  return {
-    state: withRemote(state, { ...opened, early: [] }),
-    effects: [
-      openEffect(opened),
-      { kind: 'observed', key, report: toClockReference(clock) },
-      ...earlyPackets(opened),
-    ],
-  };
+  const { next, open, played } = opening({ ...heard, early });
+  const observed: TableEffect = { kind: 'observed', key, report: toClockReference(clock) };
+  return { state: withRemote(state, next), effects: [...open, observed, ...played] };
 }
 
 function close(state: TableState, key: string, reason: CloseReason): TableStep {
